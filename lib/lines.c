@@ -1,0 +1,212 @@
+/*
+ * lines.c - the line reader: blocks in, one record per line out.
+ *
+ * Lines that lie inside a block are yielded as views into it, with no copy.
+ * Only a line that spans blocks is assembled in the carry buffer, which grows
+ * to the longest such line and never past max_line_bytes. Invariants:
+ *  - the reader refills (which invalidates the block) only at the start of a
+ *    batch (n == 0), so records never point into a block that is gone;
+ *  - the carry is rewritten only at the start of a batch, after the batch that
+ *    yielded the line in it has been handed out (carry_out).
+ */
+#include "runnel_internal.h"
+
+#include <string.h>
+
+#define DEFAULT_MAX_LINE (64 * RN__MIB)
+#define MIN_CARRY (4 * RN__KIB)
+
+static const rn_field line_name = {"line", 4};
+static const rn_schema line_schema = {1, &line_name};
+
+typedef struct lines {
+    rn_iter base;
+    rn_source *src;          /* owned */
+    size_t max;              /* longest line accepted */
+    bool keep_cr;
+    bool eof;                /* the source said RN_DONE */
+    bool carry_out;          /* the carry is a record of the current batch */
+    const char *blk;         /* current block, valid until the next refill */
+    size_t blen, bpos;       /* its length and the first unread byte */
+    uint64_t blk_off;        /* decoded offset of blk[0] */
+    char *carry;             /* a line that spans blocks, assembled */
+    size_t clen, ccap;
+    uint64_t carry_off;      /* decoded offset of carry[0] */
+    uint64_t line;           /* lines yielded so far */
+    rn_field f[RN__BATCH];
+    rn_record r[RN__BATCH];
+} lines;
+
+static int too_long(lines *L, uint64_t off)
+{
+    return rn__iter_fail(&L->base, RN_ETOOBIG,
+                         "%s: line %llu, byte %llu: line longer than the "
+                         "cap of %zu bytes (max_line_bytes)",
+                         L->src->name, (unsigned long long)(L->line + 1),
+                         (unsigned long long)off, L->max);
+}
+
+/* Appends to the carry, growing it by doubling up to the cap. */
+static int carry_append(lines *L, const char *p, size_t n)
+{
+    if (L->clen + n > L->max)
+        return too_long(L, L->carry_off);
+    if (L->clen + n > L->ccap) {
+        size_t cap = L->ccap ? L->ccap : MIN_CARRY;
+        while (cap < L->clen + n)
+            cap *= 2;
+        if (cap > L->max)
+            cap = L->max;
+        char *nc = rn__alloc(&L->base.mem, cap);
+        if (!nc)
+            return rn__iter_fail(&L->base, RN_ENOMEM,
+                                 "%s: line %llu: out of memory for a line of "
+                                 "%zu bytes", L->src->name,
+                                 (unsigned long long)(L->line + 1),
+                                 L->clen + n);
+        if (L->clen)
+            memcpy(nc, L->carry, L->clen);
+        rn__free(&L->base.mem, L->carry, L->ccap);
+        L->carry = nc;
+        L->ccap = cap;
+    }
+    memcpy(L->carry + L->clen, p, n);
+    L->clen += n;
+    return RN_OK;
+}
+
+static inline void emit(lines *L, size_t i, const char *p, size_t len,
+                        uint64_t off, bool ended)
+{
+    if (ended && !L->keep_cr && len && p[len - 1] == '\r')
+        len--;
+    L->f[i].ptr = p;
+    L->f[i].len = len;
+    L->r[i].fields = &L->f[i];
+    L->r[i].nfields = 1;
+    L->r[i].line = ++L->line;
+    L->r[i].offset = off;
+}
+
+static int refill(lines *L)
+{
+    const char *p;
+    size_t len;
+    int rc = rn__source_next(L->src, &p, &len);
+    if (rc == RN_ROW) {
+        L->blk_off += L->blen;
+        L->blk = p;
+        L->blen = len;
+        L->bpos = 0;
+        return rc;
+    }
+    if (rc == RN_DONE) {
+        L->eof = true;
+        return rc;
+    }
+    if (rc == RN_AGAIN)
+        return rc;
+    return rn__iter_fail(&L->base, rc, "%s", rn_source_errmsg(L->src));
+}
+
+static int lines_next(rn_iter *it, rn_batch *out)
+{
+    lines *L = (lines *)it;
+    size_t n = 0;
+    if (L->carry_out) {
+        L->clen = 0;
+        L->carry_out = false;
+    }
+    for (;;) {
+        if (L->bpos == L->blen) {
+            if (n)
+                break; /* yield before the refill invalidates the block */
+            if (!L->eof) {
+                int rc = refill(L);
+                if (rc == RN_ROW)
+                    continue;
+                if (rc != RN_DONE)
+                    return rc;
+            }
+            if (L->clen == 0)
+                return RN_DONE;
+            /* The last line has no '\n': it is a line all the same. */
+            emit(L, n++, L->carry, L->clen, L->carry_off, false);
+            L->carry_out = true;
+            break;
+        }
+        const char *b = L->blk;
+        size_t pos = L->bpos, end = L->blen;
+        if (L->clen && !L->carry_out) {
+            /* Finish the line begun in an earlier block. */
+            const char *q = memchr(b + pos, '\n', end - pos);
+            size_t take = q ? (size_t)(q - (b + pos)) : end - pos;
+            int rc = carry_append(L, b + pos, take);
+            if (rc < 0)
+                return rc;
+            L->bpos = pos + take + (q != NULL);
+            if (q) {
+                emit(L, n++, L->carry, L->clen, L->carry_off, true);
+                L->carry_out = true;
+            }
+            continue;
+        }
+        while (n < RN__BATCH) {
+            const char *q = memchr(b + pos, '\n', end - pos);
+            if (!q)
+                break;
+            size_t len = (size_t)(q - (b + pos));
+            if (RN__UNLIKELY(len > L->max)) {
+                if (n)
+                    break; /* the lines before it come out first */
+                L->bpos = pos;
+                return too_long(L, L->blk_off + pos);
+            }
+            emit(L, n++, b + pos, len, L->blk_off + pos, true);
+            pos += len + 1;
+        }
+        L->bpos = pos;
+        if (n == RN__BATCH)
+            break;
+        if (pos < end) {
+            if (n)
+                break; /* the carry may be in this batch: keep the tail */
+            L->carry_off = L->blk_off + pos;
+            int rc = carry_append(L, b + pos, end - pos);
+            if (rc < 0)
+                return rc;
+            L->bpos = end;
+        }
+    }
+    out->recs = L->r;
+    out->n = n;
+    return RN_ROW;
+}
+
+static void lines_close(rn_iter *it)
+{
+    lines *L = (lines *)it;
+    rn__free(&it->mem, L->carry, L->ccap);
+    rn_source_free(L->src);
+}
+
+static const rn__iter_vt lines_vt = {"lines", lines_next, lines_close};
+
+rn_iter *rn_lines_new(rn_source *src, const rn_lines_opts *opts)
+{
+    if (!src)
+        return NULL;
+    lines *L = rn__iter_new(&lines_vt, sizeof *L, NULL, &src->mem);
+    if (!L) {
+        rn_source_free(src);
+        return NULL;
+    }
+    L->src = src;
+    L->base.schema = &line_schema;
+    L->max = opts && opts->max_line_bytes ? opts->max_line_bytes
+                                          : DEFAULT_MAX_LINE;
+    L->keep_cr = opts && opts->keep_cr;
+    if (src->status < 0)
+        rn__iter_fail(&L->base, src->status, "%s", src->err);
+    return &L->base;
+}

@@ -1,0 +1,374 @@
+/*
+ * runnel.h - the one public header of librunnel.
+ *
+ * runnel runs data through chains of lazy iterators in constant memory:
+ *
+ *     bytes -> source -> (gzip) -> reader -> stage -> stage -> your loop
+ *
+ * How to use it (this code also exists as tests/unit/test_howto.c):
+ *
+ *     rn_source *src = rn_source_file("app.log", NULL);   // NULL opts: defaults
+ *     rn_iter *it = rn_lines_new(src, NULL);               // takes src
+ *     it = rn_count_new(it);                               // takes the lines reader
+ *     const rn_record *rec;
+ *     int rc;
+ *     while ((rc = rn_next(it, &rec)) == RN_ROW)
+ *         printf("%.*s\n", (int)rec->fields[0].len, rec->fields[0].ptr);
+ *     if (rc < 0)
+ *         fprintf(stderr, "%s\n", rn_errmsg(it));
+ *     rn_free(it);                                          // frees the chain
+ *
+ * Rules that hold for every function below:
+ *
+ * - Ownership. A reader takes ownership of its source and a stage takes
+ *   ownership of its upstream, at the moment the constructor is called, even
+ *   when the constructor fails: on failure it frees what it was given.
+ *   rn_free() on the last iterator frees the whole chain, once, from the last
+ *   stage back to the source. Every *_free(NULL) is a no-op.
+ * - Constructors return NULL only when memory runs out. Any other failure (a
+ *   file that cannot be opened, a bad option) returns an object in a sticky
+ *   error state: rn_status() is negative and rn_errmsg() says why, and the
+ *   first rn_next() returns that error.
+ * - Records are borrowed. A record, its fields and the bytes they point to
+ *   are valid until the next rn_next()/rn_next_batch() on the same iterator,
+ *   or until it is freed. Copy what you keep.
+ * - Errors are sticky. After an error, every step call returns the same
+ *   negative code; after RN_DONE, every step call returns RN_DONE.
+ * - No global state. Objects of different chains may be used from different
+ *   threads at once; one chain must not be used by two threads at once.
+ * - Nothing in the library prints, aborts or exits.
+ */
+#ifndef RN_RUNNEL_H
+#define RN_RUNNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions. Same major version = same ABI.                                  */
+/* ------------------------------------------------------------------------ */
+
+#define RN_VERSION_MAJOR 0
+#define RN_VERSION_MINOR 1
+#define RN_VERSION_PATCH 0
+#define RN_VERSION_NUMBER \
+    (RN_VERSION_MAJOR * 10000 + RN_VERSION_MINOR * 100 + RN_VERSION_PATCH)
+#define RN_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define RN_API __attribute__((visibility("default")))
+#else
+#define RN_API
+#endif
+
+/** Returns RN_VERSION_NUMBER as the library was built (check it against the
+ *  header you compiled with). */
+RN_API unsigned rn_version_number(void);
+
+/** Returns RN_VERSION_STRING as the library was built. Static storage. */
+RN_API const char *rn_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes. One list, never renumbered: new codes are appended.         */
+/* ------------------------------------------------------------------------ */
+
+/* X(name, value, message) */
+#define RN_STATUS_MAP(X)                                                   \
+    X(OK, 0, "success")                                                    \
+    X(ROW, 1, "a record is ready")                                         \
+    X(DONE, 2, "no more records")                                          \
+    X(AGAIN, 3, "more input is needed")                                    \
+    X(EIO, -1, "input/output error")                                       \
+    X(ENOMEM, -2, "out of memory")                                         \
+    X(EPARSE, -3, "malformed input")                                       \
+    X(ETOOBIG, -4, "a record or field is larger than its cap")             \
+    X(EGZIP, -5, "corrupt or truncated gzip stream")                       \
+    X(EINVAL, -6, "invalid argument")                                      \
+    X(EMISUSE, -7, "library called out of order")                          \
+    X(ERANGE, -8, "number out of range")                                   \
+    X(EPIPE, -9, "the output was closed by its reader")
+
+enum rn_status {
+#define RN_STATUS_ENUM_(name, value, msg) RN_##name = (value),
+    RN_STATUS_MAP(RN_STATUS_ENUM_)
+#undef RN_STATUS_ENUM_
+};
+
+/** Returns a short static description of a status code ("out of memory"),
+ *  or "unknown status" for a value that is not in the list. */
+RN_API const char *rn_strerror(int status);
+
+/** Returns the name of a status code ("RN_ENOMEM"), or NULL if unknown. */
+RN_API const char *rn_status_name(int status);
+
+/* ------------------------------------------------------------------------ */
+/* Memory.                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** An allocator, given once per chain in rn_source_opts and inherited by every
+ *  reader and stage built on that source. A zeroed or NULL allocator means
+ *  malloc/free. alloc returns NULL on failure; the library then reports
+ *  RN_ENOMEM. free receives the size that was asked for at alloc. */
+typedef struct rn_allocator {
+    void *(*alloc)(void *ud, size_t size);          /* NULL: malloc */
+    void (*free)(void *ud, void *ptr, size_t size); /* NULL: free */
+    void *ud;                                       /* passed to both */
+} rn_allocator;
+
+/* ------------------------------------------------------------------------ */
+/* Records.                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** A view of bytes owned by someone else. Not NUL-terminated. */
+typedef struct rn_field {
+    const char *ptr; /* first byte; may be NULL when len is 0 */
+    size_t len;      /* number of bytes */
+} rn_field;
+
+/** One record: an array of field views plus where it came from. */
+typedef struct rn_record {
+    const rn_field *fields; /* nfields views, borrowed (see the rules above) */
+    size_t nfields;         /* number of fields */
+    uint64_t line;          /* 1-based line where the record starts, per file */
+    uint64_t offset;        /* byte offset of its first byte, in decoded input */
+} rn_record;
+
+/** A batch of records, borrowed like the records in it. n >= 1 whenever a
+ *  step returns RN_ROW. */
+typedef struct rn_batch {
+    const rn_record *recs; /* n records */
+    size_t n;              /* number of records */
+} rn_batch;
+
+/** Field names shared by the records of an iterator. */
+typedef struct rn_schema rn_schema;
+
+/** Number of field names in the schema. */
+RN_API size_t rn_schema_count(const rn_schema *s);
+
+/** Name of field i (0-based); an empty view when i is out of range. */
+RN_API rn_field rn_schema_name(const rn_schema *s, size_t i);
+
+/** Index of the field called name (len bytes), or -1 when there is none. */
+RN_API ptrdiff_t rn_schema_find(const rn_schema *s, const char *name,
+                                size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Iterators.                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** A reader or stage. Opaque. */
+typedef struct rn_iter rn_iter;
+
+/** Yields the next batch of records.
+ *  Returns RN_ROW with out->n >= 1; RN_DONE at the end; RN_AGAIN when the chain
+ *  reads a push source that needs more bytes (see rn_source_push); or a
+ *  negative rn_status (sticky; rn_errmsg() has the details). The batch is
+ *  valid until the next step call on this iterator. Mixing rn_next() and
+ *  rn_next_batch() is allowed: a batch then starts where rn_next() stopped. */
+RN_API int rn_next_batch(rn_iter *it, rn_batch *out);
+
+/** Yields the next record, one at a time, on top of rn_next_batch().
+ *  Returns RN_ROW and sets *rec, or RN_DONE, RN_AGAIN or a negative status as
+ *  rn_next_batch(). *rec is valid until the next step call on this iterator. */
+RN_API int rn_next(rn_iter *it, const rn_record **rec);
+
+/** The iterator's state: RN_OK while it can still yield, RN_DONE after the
+ *  end, or the sticky negative error. */
+RN_API int rn_status(const rn_iter *it);
+
+/** A one-line description of the iterator's error, naming the source, line and
+ *  byte offset where they are known ("app.log: line 12, byte 4096: ...");
+ *  "" when there is no error. Valid until the iterator is freed. */
+RN_API const char *rn_errmsg(const rn_iter *it);
+
+/** The field names of the records this iterator yields. Valid until the
+ *  iterator is freed. */
+RN_API const rn_schema *rn_schema_of(const rn_iter *it);
+
+/** Frees the iterator and, through ownership, its whole upstream chain and
+ *  source: files are closed and zlib streams ended. rn_free(NULL) is a no-op. */
+RN_API void rn_free(rn_iter *it);
+
+/* ------------------------------------------------------------------------ */
+/* Byte sources.                                                             */
+/* ------------------------------------------------------------------------ */
+
+/** A producer of byte blocks: a file, stdin, memory, or a callback. Opaque. */
+typedef struct rn_source rn_source;
+
+/** How a source reads a regular file. */
+enum rn_mmap_mode {
+    RN_MMAP_AUTO = 0,   /* read(); see README "Limits" for why not mmap */
+    RN_MMAP_NEVER = 1,  /* read() always */
+    RN_MMAP_ALWAYS = 2  /* mmap regular files; pipes and devices use read() */
+};
+
+/** Options for sources. A zeroed struct means every default. */
+typedef struct rn_source_opts {
+    const rn_allocator *allocator; /* NULL: malloc/free; copied */
+    size_t block_size;    /* bytes per read() or inflate; 0: 128 KiB; 1..64 MiB */
+    size_t mmap_window;   /* bytes mapped at a time; 0: 1 MiB; rounded to pages */
+    int mmap;             /* enum rn_mmap_mode; 0: RN_MMAP_AUTO */
+    int no_decompress;    /* nonzero: never inflate, even gzip magic bytes */
+    const char *name;     /* name in messages; NULL: the path or "<stdin>" */
+} rn_source_opts;
+
+/** Opens a file by path; "-" or NULL means standard input (not closed at the
+ *  end). Gzip input, detected by its magic bytes, is inflated transparently
+ *  (also gzip members concatenated one after another). On failure returns a
+ *  source in error state ("cannot open 'x': No such file or directory"). */
+RN_API rn_source *rn_source_file(const char *path, const rn_source_opts *opts);
+
+/** Reads an open file descriptor, which the source does not close. */
+RN_API rn_source *rn_source_fd(int fd, const rn_source_opts *opts);
+
+/** Reads len bytes at data, which must stay valid while the source lives.
+ *  Gzip is detected as for files. */
+RN_API rn_source *rn_source_mem(const void *data, size_t len,
+                                const rn_source_opts *opts);
+
+/** An application's reader: copies up to cap bytes into buf and returns how
+ *  many (> 0), 0 at the end, or a negative rn_status on failure. */
+typedef ptrdiff_t (*rn_read_fn)(void *ud, void *buf, size_t cap);
+
+/** A source over an application's read callback. close (may be NULL) is
+ *  called once, when the source is freed. Gzip is detected as for files. */
+RN_API rn_source *rn_source_callback(rn_read_fn read, void (*close)(void *ud),
+                                     void *ud, const rn_source_opts *opts);
+
+/** The source's state: RN_OK, RN_DONE at the end, or its negative error. */
+RN_API int rn_source_status(const rn_source *src);
+
+/** The source's error as one line, "" when there is none. */
+RN_API const char *rn_source_errmsg(const rn_source *src);
+
+/** Bytes the source has read from its file or callback so far (compressed
+ *  bytes for gzip input). */
+RN_API uint64_t rn_source_bytes_read(const rn_source *src);
+
+/** Frees a source that no reader has taken. rn_source_free(NULL) is a no-op. */
+RN_API void rn_source_free(rn_source *src);
+
+/* ------------------------------------------------------------------------ */
+/* Readers.                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Options for the line reader. A zeroed struct means every default. */
+typedef struct rn_lines_opts {
+    size_t max_line_bytes; /* longest line; 0: 64 MiB; past it RN_ETOOBIG */
+    int keep_cr;           /* nonzero: keep the '\r' of a CRLF line end */
+} rn_lines_opts;
+
+/** Splits a source into lines: one field named "line" per record, without its
+ *  '\n' (or "\r\n"). A last line without '\n' is a line; an empty input has no
+ *  lines. A '\r' not followed by '\n' is data. Takes ownership of src. */
+RN_API rn_iter *rn_lines_new(rn_source *src, const rn_lines_opts *opts);
+
+/* ------------------------------------------------------------------------ */
+/* Stages and combinators.                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Counts the records of up and then yields one record with one field,
+ *  "count", holding the number in decimal. Takes ownership of up. */
+RN_API rn_iter *rn_count_new(rn_iter *up);
+
+/** Opens the i-th iterator of a chain (i = 0, 1, ...); returns NULL only when
+ *  memory runs out. */
+typedef rn_iter *(*rn_open_fn)(void *ud, size_t i);
+
+/** Yields the records of n iterators one after the other, opening each only
+ *  when the previous one is done (so a thousand files never hold a thousand
+ *  descriptors). An error in one ends the chain with that error. The schema is
+ *  the first iterator's. allocator may be NULL (malloc). */
+RN_API rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
+                             const rn_allocator *allocator);
+
+/* ------------------------------------------------------------------------ */
+/* Sinks: writing records out.                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Output formats. */
+enum rn_format {
+    RN_FORMAT_TEXT = 0, /* fields joined by '\t', one record per line, as is */
+    RN_FORMAT_CSV = 1,  /* RFC 4180, quoted only where needed, header first */
+    RN_FORMAT_TSV = 2   /* tab-separated; \t \n \r \\ escaped; header first */
+};
+
+/** Options for sinks. A zeroed struct means every default. */
+typedef struct rn_sink_opts {
+    const rn_allocator *allocator; /* NULL: malloc/free; copied */
+    int format;          /* enum rn_format; 0: RN_FORMAT_TEXT */
+    int no_header;       /* nonzero: no header line for CSV and TSV */
+    size_t buffer_size;  /* output buffer; 0: 64 KiB; at least 4 KiB */
+    const char *name;    /* name in messages; NULL: "<stdout>" or "<fd N>" */
+} rn_sink_opts;
+
+/** A writer of records to a file descriptor. Opaque. */
+typedef struct rn_sink rn_sink;
+
+/** A sink writing to fd, which it does not close. NULL only when memory runs
+ *  out. */
+RN_API rn_sink *rn_sink_fd(int fd, const rn_sink_opts *opts);
+
+/** Formats a batch of records whose field names are schema (used for the
+ *  header, written before the first record). Returns RN_OK or a negative
+ *  status, sticky: RN_EPIPE when the reader of the output went away (a
+ *  quiet end for command-line tools), RN_EIO for any other write error. */
+RN_API int rn_sink_write(rn_sink *s, const rn_schema *schema,
+                         const rn_batch *batch);
+
+/** Writes out what is buffered. Returns RN_OK or the sink's sticky error. */
+RN_API int rn_sink_flush(rn_sink *s);
+
+/** The sink's error as one line, naming the output; "" when there is none. */
+RN_API const char *rn_sink_errmsg(const rn_sink *s);
+
+/** Frees the sink without flushing (call rn_sink_flush() first to learn
+ *  whether everything was written). rn_sink_free(NULL) is a no-op. */
+RN_API void rn_sink_free(rn_sink *s);
+
+/** Pumps every batch of it into s, then flushes s. Returns RN_DONE when all
+ *  was written, RN_AGAIN when a push source needs more bytes (call again
+ *  after feeding it), or a negative status: the iterator's (see rn_errmsg())
+ *  or the sink's (see rn_sink_errmsg()); output made before an iterator error
+ *  is flushed first. */
+RN_API int rn_run(rn_iter *it, rn_sink *s);
+
+/* ------------------------------------------------------------------------ */
+/* Coroutine macros for resumable step functions.                            */
+/* ------------------------------------------------------------------------ */
+
+/* A step function that must stop half-way (the source needs a refill, the
+ * caller must take a record) keeps an int in its state struct and writes:
+ *
+ *     RN_CO_BEGIN(st->co);
+ *     while (...) {
+ *         ...
+ *         RN_CO_YIELD(st->co, RN_ROW);   // the next call resumes here
+ *     }
+ *     RN_CO_END(st->co, RN_DONE);        // every later call returns RN_DONE
+ *
+ * Locals do not survive a yield: keep what must survive in the struct. Do not
+ * yield from inside a switch of your own. The int starts at 0. */
+#define RN_CO_BEGIN(co) switch (co) { case 0:
+#define RN_CO_YIELD(co, ret)                                               \
+    do {                                                                   \
+        (co) = __LINE__;                                                   \
+        return (ret);                                                      \
+    case __LINE__:;                                                        \
+    } while (0)
+#define RN_CO_END(co, ret)                                                 \
+    }                                                                      \
+    (co) = -1;                                                             \
+    return (ret)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RN_RUNNEL_H */

@@ -1,0 +1,141 @@
+/*
+ * runnel_internal.h - what the modules of librunnel share and nobody else sees.
+ *
+ * Every reader and stage embeds struct rn_iter as its first member and fills a
+ * vtable; every byte source embeds struct rn_source. The base functions here
+ * own the protocol (sticky status, batch draining for rn_next, freeing the
+ * chain), so a module's step function only produces batches.
+ */
+#ifndef RN_RUNNEL_INTERNAL_H
+#define RN_RUNNEL_INTERNAL_H
+
+#include "runnel.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define RN__ERRMSG_MAX 512          /* bytes kept of an error message */
+#define RN__BATCH 1024              /* records per batch a reader yields */
+#define RN__KIB ((size_t)1024)
+#define RN__MIB (RN__KIB * 1024)
+
+#if defined(__GNUC__)
+#define RN__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RN__LIKELY(x) __builtin_expect(!!(x), 1)
+#define RN__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define RN__PRINTF(f, a)
+#define RN__LIKELY(x) (x)
+#define RN__UNLIKELY(x) (x)
+#endif
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Fills in malloc/free for a NULL or zeroed allocator. */
+rn_allocator rn__allocator(const rn_allocator *a);
+void *rn__alloc(const rn_allocator *a, size_t size);
+void *rn__calloc(const rn_allocator *a, size_t size);
+void rn__free(const rn_allocator *a, void *ptr, size_t size);
+/* Copies a NUL-terminated string; NULL when memory runs out. */
+char *rn__strdup(const rn_allocator *a, const char *s);
+void rn__strfree(const rn_allocator *a, char *s);
+
+/* ---- schema -------------------------------------------------------------- */
+
+struct rn_schema {
+    size_t n;             /* number of names */
+    const rn_field *name; /* n views into storage owned by the schema */
+};
+
+/* A schema owning copies of n names; NULL when memory runs out. */
+rn_schema *rn__schema_new(const rn_allocator *a, const rn_field *names,
+                          size_t n);
+void rn__schema_free(const rn_allocator *a, rn_schema *s);
+
+/* ---- iterators ----------------------------------------------------------- */
+
+typedef struct rn__iter_vt {
+    const char *kind; /* "lines", "count", ... for messages */
+    /* Produces the next batch: RN_ROW with out->n >= 1, RN_DONE, RN_AGAIN or a
+     * negative status (after setting the message with rn__iter_fail). */
+    int (*next)(rn_iter *it, rn_batch *out);
+    /* Frees what the module owns except the base and the upstream. */
+    void (*close)(rn_iter *it);
+} rn__iter_vt;
+
+struct rn_iter {
+    const rn__iter_vt *vt;
+    rn_iter *up;               /* owned upstream, freed after this one */
+    rn_allocator mem;          /* inherited from the source */
+    size_t size;               /* bytes allocated for the whole struct */
+    const rn_schema *schema;   /* names of the fields yielded */
+    int status;                /* RN_OK, RN_DONE or a sticky error */
+    rn_batch cur;              /* batch being drained by rn_next() */
+    size_t pos;                /* next record of cur for rn_next() */
+    char err[RN__ERRMSG_MAX];  /* message of a sticky error */
+};
+
+/* Allocates a zeroed iterator of size bytes (size >= sizeof(struct rn_iter))
+ * owning up. On failure frees up and returns NULL. mem NULL: up's allocator. */
+void *rn__iter_new(const rn__iter_vt *vt, size_t size, rn_iter *up,
+                   const rn_allocator *mem);
+
+/* Puts it in a sticky error state with a formatted message; returns code. */
+int rn__iter_fail(rn_iter *it, int code, const char *fmt, ...)
+    RN__PRINTF(3, 4);
+
+/* Takes on an upstream's error (code and message); returns code. */
+int rn__iter_adopt(rn_iter *it, const rn_iter *from, int code);
+
+/* ---- sources ------------------------------------------------------------- */
+
+typedef struct rn__source_vt {
+    /* Delivers the next block of bytes: RN_ROW with *n > 0, RN_DONE, RN_AGAIN
+     * (push sources) or a negative status after rn__source_fail. The block is
+     * valid until the next call. */
+    int (*next)(rn_source *s, const char **p, size_t *n);
+    void (*close)(rn_source *s);
+} rn__source_vt;
+
+struct rn_source {
+    const rn__source_vt *vt;
+    rn_allocator mem;
+    size_t size;              /* bytes allocated for the whole struct */
+    char *name;               /* for messages, owned */
+    int status;               /* RN_OK, RN_DONE or sticky error */
+    uint64_t raw_bytes;       /* bytes taken from the file or callback */
+    rn_source *inner;         /* decoders: the source they decode, owned */
+    char err[RN__ERRMSG_MAX];
+};
+
+/* Allocates a zeroed source of size bytes with a copy of name. On failure
+ * frees inner and returns NULL. */
+void *rn__source_new(const rn__source_vt *vt, size_t size, const char *name,
+                     const rn_allocator *mem, rn_source *inner);
+
+/* Steps a source, keeping its status sticky. */
+int rn__source_next(rn_source *s, const char **p, size_t *n);
+
+int rn__source_fail(rn_source *s, int code, const char *fmt, ...)
+    RN__PRINTF(3, 4);
+
+/* A source that starts in an error state (for constructors that fail). NULL
+ * when memory runs out. */
+rn_source *rn__source_failed(const char *name, const rn_allocator *mem,
+                             int code, const char *fmt, ...) RN__PRINTF(4, 5);
+
+/* Default and capped block size from options. */
+size_t rn__block_size(const rn_source_opts *o);
+
+/* Sources by kind (source_read.c, source_mmap.c, source_gzip.c). */
+rn_source *rn__read_new(int fd, bool close_fd, const char *name,
+                        const rn_source_opts *o);
+/* Maps fd (a regular file of file_size bytes) in a sliding window; on mmap
+ * failure falls back to read(). Takes over fd (closes it). */
+rn_source *rn__mmap_new(int fd, uint64_t file_size, const char *name,
+                        const rn_source_opts *o);
+/* Wraps inner: gzip input (by magic bytes) is inflated, anything else passes
+ * through unchanged. Takes ownership of inner. */
+rn_source *rn__decode_new(rn_source *inner, const rn_source_opts *o);
+
+#endif /* RN_RUNNEL_INTERNAL_H */

@@ -1,0 +1,279 @@
+/*
+ * source.c - byte sources: the base protocol and the public constructors.
+ *
+ * A source hands out blocks (pointer and length) that stay valid until its
+ * next call, so a reader can cut records out of them without copying. The
+ * constructors pick the producer (read(), mmap, memory, a callback) and put
+ * the gzip decoder on top, which inflates only when the magic bytes say gzip.
+ * A constructor that fails still returns a source, in a sticky error state,
+ * so the message reaches whoever steps the chain; NULL means out of memory.
+ */
+#include "runnel_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_BLOCK (128 * RN__KIB)
+#define MAX_BLOCK (64 * RN__MIB)
+
+size_t rn__block_size(const rn_source_opts *o)
+{
+    size_t b = o && o->block_size ? o->block_size : DEFAULT_BLOCK;
+    return b > MAX_BLOCK ? MAX_BLOCK : b;
+}
+
+void *rn__source_new(const rn__source_vt *vt, size_t size, const char *name,
+                     const rn_allocator *mem, rn_source *inner)
+{
+    rn_allocator a = rn__allocator(mem);
+    rn_source *s = rn__calloc(&a, size);
+    char *copy = s ? rn__strdup(&a, name ? name : "<input>") : NULL;
+    if (!copy) {
+        rn__free(&a, s, size);
+        rn_source_free(inner);
+        return NULL;
+    }
+    s->vt = vt;
+    s->mem = a;
+    s->size = size;
+    s->name = copy;
+    s->inner = inner;
+    return s;
+}
+
+int rn__source_next(rn_source *s, const char **p, size_t *n)
+{
+    if (s->status != RN_OK)
+        return s->status;
+    int rc = s->vt->next(s, p, n);
+    if (rc == RN_ROW || rc == RN_AGAIN)
+        return rc;
+    if (rc < 0 && !s->err[0])
+        rn__source_fail(s, rc, "%s", rn_strerror(rc));
+    s->status = rc;
+    return rc;
+}
+
+int rn__source_fail(rn_source *s, int code, const char *fmt, ...)
+{
+    int k = snprintf(s->err, sizeof s->err, "%s: ", s->name);
+    if (k < 0 || (size_t)k >= sizeof s->err)
+        k = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err + k, sizeof s->err - (size_t)k, fmt, ap);
+    va_end(ap);
+    s->status = code;
+    return code;
+}
+
+static int failed_next(rn_source *s, const char **p, size_t *n)
+{
+    (void)p;
+    (void)n;
+    return s->status;
+}
+
+static const rn__source_vt failed_vt = {failed_next, NULL};
+
+rn_source *rn__source_failed(const char *name, const rn_allocator *mem,
+                             int code, const char *fmt, ...)
+{
+    rn_source *s = rn__source_new(&failed_vt, sizeof *s, name, mem, NULL);
+    if (!s)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    s->status = code;
+    return s;
+}
+
+int rn_source_status(const rn_source *src)
+{
+    return src ? src->status : RN_EMISUSE;
+}
+
+const char *rn_source_errmsg(const rn_source *src)
+{
+    if (!src)
+        return "no source (out of memory?)";
+    return src->status < 0 ? src->err : "";
+}
+
+uint64_t rn_source_bytes_read(const rn_source *src)
+{
+    while (src && src->inner)
+        src = src->inner;
+    return src ? src->raw_bytes : 0;
+}
+
+void rn_source_free(rn_source *src)
+{
+    while (src) {
+        rn_source *inner = src->inner;
+        rn_allocator mem = src->mem;
+        if (src->vt->close)
+            src->vt->close(src);
+        rn__strfree(&mem, src->name);
+        rn__free(&mem, src, src->size);
+        src = inner;
+    }
+}
+
+/* Puts the gzip decoder on top unless the options say not to. */
+static rn_source *decoded(rn_source *s, const rn_source_opts *o)
+{
+    if (!s || s->status < 0 || (o && o->no_decompress))
+        return s;
+    return rn__decode_new(s, o);
+}
+
+rn_source *rn_source_file(const char *path, const rn_source_opts *o)
+{
+    const rn_allocator *mem = o ? o->allocator : NULL;
+    if (!path || strcmp(path, "-") == 0)
+        return decoded(rn__read_new(0, false,
+                                    o && o->name ? o->name : "<stdin>", o),
+                       o);
+    const char *name = o && o->name ? o->name : path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rn__source_failed(name, mem, RN_EIO, "cannot open '%s': %s",
+                                 path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return rn__source_failed(name, mem, RN_EIO, "cannot stat '%s': %s",
+                                 path, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return rn__source_failed(name, mem, RN_EIO,
+                                 "cannot read '%s': it is a directory", path);
+    }
+    if (S_ISREG(st.st_mode) && o && o->mmap == RN_MMAP_ALWAYS)
+        return decoded(rn__mmap_new(fd, (uint64_t)st.st_size, name, o), o);
+    if (S_ISREG(st.st_mode))
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return decoded(rn__read_new(fd, true, name, o), o);
+}
+
+rn_source *rn_source_fd(int fd, const rn_source_opts *o)
+{
+    char name[32];
+    snprintf(name, sizeof name, "<fd %d>", fd);
+    return decoded(rn__read_new(fd, false, o && o->name ? o->name : name, o),
+                   o);
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+typedef struct mem_src {
+    rn_source base;
+    const char *data;
+    size_t len;
+} mem_src;
+
+static int mem_next(rn_source *s, const char **p, size_t *n)
+{
+    mem_src *m = (mem_src *)s;
+    if (m->len == 0)
+        return RN_DONE;
+    /* The whole buffer is one block: nothing to copy, nothing to refill. */
+    *p = m->data;
+    *n = m->len;
+    s->raw_bytes += m->len;
+    m->len = 0;
+    return RN_ROW;
+}
+
+static const rn__source_vt mem_vt = {mem_next, NULL};
+
+rn_source *rn_source_mem(const void *data, size_t len,
+                         const rn_source_opts *o)
+{
+    mem_src *m = rn__source_new(&mem_vt, sizeof *m,
+                                o && o->name ? o->name : "<memory>",
+                                o ? o->allocator : NULL, NULL);
+    if (!m)
+        return NULL;
+    m->data = data;
+    m->len = data ? len : 0;
+    return decoded(&m->base, o);
+}
+
+/* ---- application callback --------------------------------------------- */
+
+typedef struct cb_src {
+    rn_source base;
+    rn_read_fn read;
+    void (*close)(void *ud);
+    void *ud;
+    char *buf;
+    size_t cap;
+} cb_src;
+
+static int cb_next(rn_source *s, const char **p, size_t *n)
+{
+    cb_src *c = (cb_src *)s;
+    ptrdiff_t r = c->read(c->ud, c->buf, c->cap);
+    if (r == 0)
+        return RN_DONE;
+    if (r < 0 || (size_t)r > c->cap) {
+        int code = r < 0 ? (int)r : RN_EMISUSE;
+        return rn__source_fail(s, code, "read callback failed at byte %llu: %s",
+                               (unsigned long long)s->raw_bytes,
+                               rn_strerror(code));
+    }
+    *p = c->buf;
+    *n = (size_t)r;
+    s->raw_bytes += (uint64_t)r;
+    return RN_ROW;
+}
+
+static void cb_close(rn_source *s)
+{
+    cb_src *c = (cb_src *)s;
+    rn__free(&s->mem, c->buf, c->cap);
+    if (c->close)
+        c->close(c->ud);
+}
+
+static const rn__source_vt cb_vt = {cb_next, cb_close};
+
+rn_source *rn_source_callback(rn_read_fn read, void (*close)(void *ud),
+                              void *ud, const rn_source_opts *o)
+{
+    const rn_allocator *mem = o ? o->allocator : NULL;
+    const char *name = o && o->name ? o->name : "<callback>";
+    if (!read) {
+        if (close)
+            close(ud);
+        return rn__source_failed(name, mem, RN_EINVAL,
+                                 "%s: no read callback given", name);
+    }
+    cb_src *c = rn__source_new(&cb_vt, sizeof *c, name, mem, NULL);
+    if (!c) {
+        if (close)
+            close(ud);
+        return NULL;
+    }
+    c->read = read;
+    c->close = close;
+    c->ud = ud;
+    c->cap = rn__block_size(o);
+    c->buf = rn__alloc(&c->base.mem, c->cap);
+    if (!c->buf) {
+        c->cap = 0;
+        rn_source_free(&c->base);
+        return NULL;
+    }
+    return decoded(&c->base, o);
+}

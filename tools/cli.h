@@ -1,0 +1,49 @@
+/*
+ * cli.h - what the parts of the runnel command share: the global options and
+ * the table of sources and verbs that `then` chains together.
+ */
+#ifndef RN_CLI_H
+#define RN_CLI_H
+
+#include "runnel.h"
+
+#include <stdbool.h>
+
+#define EXIT_DATA 1   /* a data error stopped the run */
+#define EXIT_USAGE 2  /* the command line is wrong */
+
+typedef struct cli {
+    rn_source_opts src;      /* block size, mmap mode */
+    int format;              /* enum rn_format, or -1: the chain decides */
+    int natural_format;      /* what the last verb asks for by default */
+    bool no_header;
+} cli;
+
+/* A source (reads files; up is NULL) or a verb (takes up). argv[0] is the
+ * verb's name; the builder parses the rest and exits with a usage error
+ * itself when they are wrong. */
+typedef struct cli_verb {
+    const char *name;
+    bool is_source;
+    const char *synopsis;    /* one line for --help */
+    const char *help;        /* the page for `runnel help NAME` */
+    rn_iter *(*build)(cli *c, rn_iter *up, int argc, char **argv);
+} cli_verb;
+
+extern const cli_verb cli_verbs[];
+const cli_verb *cli_find_verb(const char *name);
+
+/* Prints "runnel: <message>" and exits with EXIT_USAGE. */
+_Noreturn void cli_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Parses a size such as 65536, 64K, 1M (binary units). Exits on error. */
+size_t cli_parse_size(const char *opt, const char *text);
+
+/* Builds a reader over each file in turn (stdin for none or "-"). make
+ * builds the reader for one source. Exits with a usage error if a file
+ * cannot be opened. */
+rn_iter *cli_open_files(cli *c, char **files, int nfiles,
+                        rn_iter *(*make)(rn_source *src, void *ud), void *ud);
+
+#endif
