@@ -212,7 +212,7 @@ enum rn_mmap_mode {
 typedef struct rn_source_opts {
     const rn_allocator *allocator; /* NULL: malloc/free; copied */
     size_t block_size;    /* bytes per read() or inflate; 0: 128 KiB; 1..64 MiB */
-    size_t mmap_window;   /* bytes mapped at a time; 0: 1 MiB; rounded to pages */
+    size_t mmap_window;   /* bytes mapped at a time; 0: 1 MiB; whole pages; max 1 GiB */
     int mmap;             /* enum rn_mmap_mode; 0: RN_MMAP_AUTO */
     int no_decompress;    /* nonzero: never inflate, even gzip magic bytes */
     const char *name;     /* name in messages; NULL: the path or "<stdin>" */

@@ -119,6 +119,11 @@ int rn__source_next(rn_source *s, const char **p, size_t *n);
 int rn__source_fail(rn_source *s, int code, const char *fmt, ...)
     RN__PRINTF(3, 4);
 
+/* Writes the error message ("name: ...") without changing the status, for a
+ * source that must still hand out a good block before it reports the error
+ * on its next call. */
+void rn__source_msg(rn_source *s, const char *fmt, ...) RN__PRINTF(2, 3);
+
 /* A source that starts in an error state (for constructors that fail). NULL
  * when memory runs out. */
 rn_source *rn__source_failed(const char *name, const rn_allocator *mem,

@@ -58,14 +58,27 @@ int rn__source_next(rn_source *s, const char **p, size_t *n)
     return rc;
 }
 
-int rn__source_fail(rn_source *s, int code, const char *fmt, ...)
+static void vset_msg(rn_source *s, const char *fmt, va_list ap)
 {
     int k = snprintf(s->err, sizeof s->err, "%s: ", s->name);
     if (k < 0 || (size_t)k >= sizeof s->err)
         k = 0;
+    vsnprintf(s->err + k, sizeof s->err - (size_t)k, fmt, ap);
+}
+
+void rn__source_msg(rn_source *s, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->err + k, sizeof s->err - (size_t)k, fmt, ap);
+    vset_msg(s, fmt, ap);
+    va_end(ap);
+}
+
+int rn__source_fail(rn_source *s, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset_msg(s, fmt, ap);
     va_end(ap);
     s->status = code;
     return code;
