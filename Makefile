@@ -42,7 +42,7 @@ STATIC   := $(BUILD)/librunnel.a
 SHARED   := $(BUILD)/$(SONAME)
 TOOL     := tools/runnel
 
-.PHONY: all lib tools test unit cli check bench demo fuzz install uninstall \
+.PHONY: all lib tools test unit cli check bench bench-deps demo fuzz install uninstall \
         clean help deps
 
 ## all: build the library and the runnel command
@@ -121,6 +121,11 @@ check: deps
 ## demo: install deps, build, and run the main jobs on the samples in data/
 demo: deps all
 	@sh tools/demo.sh
+
+## bench-deps: install the peers that bench compares against
+bench-deps:
+	@sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq time miller datamash gawk mawk ripgrep hyperfine
 
 ## bench: generate large inputs and time runnel against installed peers
 bench: all $(GEN_BIN)

@@ -36,12 +36,16 @@ static const char *const words[] = {
     "handler", "retry", "batch", "index", "commit", "socket",
 };
 
-static const char *const errmsgs[] = {
-    "Request failed. Error code: %u (%s)",
-    "Upstream returned garbage. Error code: %u",
-    "Error code: %u while writing %s",
-    "Exception in handler: Error code: %u",
-};
+/* The error messages, as literal formats so the compiler checks them. */
+static void errmsg(char *msg, size_t cap, unsigned code, const char *word)
+{
+    switch (pick(4)) {
+    case 0: snprintf(msg, cap, "Request failed. Error code: %u (%s)", code, word); break;
+    case 1: snprintf(msg, cap, "Upstream returned garbage. Error code: %u", code); break;
+    case 2: snprintf(msg, cap, "Error code: %u while writing %s", code, word); break;
+    default: snprintf(msg, cap, "Exception in handler: Error code: %u", code); break;
+    }
+}
 
 static const unsigned codes[] = {500, 502, 503, 504, 404, 401, 403, 429,
                                  1001, 1002, 2048, 4096};
@@ -68,8 +72,7 @@ static int gen_log(uint64_t bytes)
             /* Codes are skewed so that count-by has a clear winner. */
             unsigned c = codes[pick(4) == 0 ? pick(12) : pick(3)];
             char msg[256];
-            snprintf(msg, sizeof msg, errmsgs[pick(4)], c,
-                     words[pick(20)]);
+            errmsg(msg, sizeof msg, c, words[pick(20)]);
             n = snprintf(line, sizeof line, "%s|ERROR|%s\n", ts, msg);
         } else if (r < 80) {
             n = snprintf(line, sizeof line,

@@ -12,8 +12,19 @@
 #define EXIT_DATA 1   /* a data error stopped the run */
 #define EXIT_USAGE 2  /* the command line is wrong */
 
+/* The files a source reads, opened one after another by the chain. */
+typedef struct cli_files {
+    struct cli *c;
+    char **names;
+    int n;
+    rn_iter *(*make)(rn_source *src, void *ud);
+    void *ud;
+} cli_files;
+
 typedef struct cli {
     rn_source_opts src;      /* block size, mmap mode */
+    rn_lines_opts lines;     /* options of the lines source */
+    cli_files files;         /* what the source reads */
     int format;              /* enum rn_format, or -1: the chain decides */
     int natural_format;      /* what the last verb asks for by default */
     bool no_header;

@@ -12,17 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct files {
-    cli *c;
-    char **names;
-    int n;
-    rn_iter *(*make)(rn_source *src, void *ud);
-    void *ud;
-} files;
-
 static rn_iter *open_file(void *ud, size_t i)
 {
-    files *f = ud;
+    cli_files *f = ud;
     const char *name = f->n ? f->names[i] : "-";
     rn_source *src = rn_source_file(name, &f->c->src);
     return src ? f->make(src, f->ud) : NULL;
@@ -48,11 +40,8 @@ rn_iter *cli_open_files(cli *c, char **names, int n,
 {
     for (int i = 0; i < n; i++)
         check_readable(names[i]);
-    /* The chain keeps a pointer to this for as long as it lives, which is
-     * the rest of the process. */
-    files *f = calloc(1, sizeof *f);
-    if (!f)
-        return NULL;
+    /* c outlives the chain: both live until the end of main(). */
+    cli_files *f = &c->files;
     f->c = c;
     f->names = names;
     f->n = n;
@@ -71,24 +60,24 @@ static rn_iter *make_lines(rn_source *src, void *ud)
 static rn_iter *build_lines(cli *c, rn_iter *up, int argc, char **argv)
 {
     (void)up;
-    static rn_lines_opts lo;
+    rn_lines_opts *lo = &c->lines;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
         } else if (strcmp(argv[i], "--max-line-bytes") == 0 && i + 1 < argc) {
-            lo.max_line_bytes = cli_parse_size(argv[i], argv[i + 1]);
+            lo->max_line_bytes = cli_parse_size(argv[i], argv[i + 1]);
             i++;
         } else if (strcmp(argv[i], "--keep-cr") == 0) {
-            lo.keep_cr = 1;
+            lo->keep_cr = 1;
         } else {
             cli_usage_error("lines: unknown option '%s' (see runnel help "
                             "lines)", argv[i]);
         }
     }
     c->natural_format = RN_FORMAT_TEXT;
-    return cli_open_files(c, argv + i, argc - i, make_lines, &lo);
+    return cli_open_files(c, argv + i, argc - i, make_lines, lo);
 }
 
 /* ---- count ------------------------------------------------------------- */
