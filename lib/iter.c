@@ -64,6 +64,7 @@ static int step(rn_iter *it, rn_batch *out)
     int rc = it->vt->next(it, out);
     if (rc == RN_ROW) {
         it->cur = *out;
+        it->stats.records_out += out->n;
         return rc;
     }
     out->recs = NULL;
@@ -135,6 +136,26 @@ const char *rn_errmsg(const rn_iter *it)
 const rn_schema *rn_schema_of(const rn_iter *it)
 {
     return it ? it->schema : NULL;
+}
+
+void rn_stats_of(const rn_iter *it, rn_stats *out)
+{
+    if (!out)
+        return;
+    if (it)
+        *out = it->stats;
+    else
+        memset(out, 0, sizeof *out);
+}
+
+rn_iter *rn_upstream(const rn_iter *it)
+{
+    return it ? it->up : NULL;
+}
+
+const char *rn_kind(const rn_iter *it)
+{
+    return it ? it->vt->kind : "";
 }
 
 void rn_free(rn_iter *it)

@@ -194,6 +194,34 @@ RN_API const rn_schema *rn_schema_of(const rn_iter *it);
  *  source: files are closed and zlib streams ended. rn_free(NULL) is a no-op. */
 RN_API void rn_free(rn_iter *it);
 
+/** What an iterator has done so far; readers and stages fill what applies. */
+typedef struct rn_stats {
+    uint64_t records_in;  /* records taken from upstream (readers: parsed) */
+    uint64_t records_out; /* records yielded */
+    uint64_t filtered;    /* records dropped on purpose (filters, head, ...) */
+    uint64_t rejected;    /* records that could not be parsed, not yielded */
+    uint64_t fixed;       /* records yielded after repair (ragged CSV rows) */
+} rn_stats;
+
+/** Copies the iterator's own counters (not its upstream's) into *out. */
+RN_API void rn_stats_of(const rn_iter *it, rn_stats *out);
+
+/** The iterator this one reads from (borrowed; NULL for a reader or chain).
+ *  With rn_stats_of() it lets an application report every stage. */
+RN_API rn_iter *rn_upstream(const rn_iter *it);
+
+/** A short name of what the iterator is: "lines", "csv", "log", "count"... */
+RN_API const char *rn_kind(const rn_iter *it);
+
+/** Called by a reader for each record it cannot parse (a log line that does
+ *  not match the format, a CSV row that breaks --strict), instead of
+ *  stopping: source name, 1-based line, byte offset of the record, a short
+ *  reason, and the raw bytes (borrowed for the call). Without a callback such
+ *  records are still counted as rejected. */
+typedef void (*rn_reject_fn)(void *ud, const char *source, uint64_t line,
+                             uint64_t offset, const char *reason,
+                             const char *raw, size_t rawlen);
+
 /* ------------------------------------------------------------------------ */
 /* Byte sources.                                                             */
 /* ------------------------------------------------------------------------ */
@@ -216,6 +244,11 @@ typedef struct rn_source_opts {
     int mmap;             /* enum rn_mmap_mode; 0: RN_MMAP_AUTO */
     int no_decompress;    /* nonzero: never inflate, even gzip magic bytes */
     const char *name;     /* name in messages; NULL: the path or "<stdin>" */
+    int follow;           /* nonzero: at the end of a file wait for more, like
+                             tail -F (rotation and truncation followed) */
+    unsigned poll_ms;     /* follow: longest wait between checks; 0: 200 ms */
+    const volatile int *stop; /* follow: a nonzero *stop ends the source
+                                 (RN_DONE) at its next check; may be NULL */
 } rn_source_opts;
 
 /** Opens a file by path; "-" or NULL means standard input (not closed at the
@@ -269,6 +302,52 @@ typedef struct rn_lines_opts {
  *  lines. A '\r' not followed by '\n' is data. Takes ownership of src. */
 RN_API rn_iter *rn_lines_new(rn_source *src, const rn_lines_opts *opts);
 
+/** Options for the CSV and TSV reader. A zeroed struct means every default:
+ *  comma-separated, '"' quotes, a header row. */
+typedef struct rn_csv_opts {
+    char delimiter;        /* any byte; 0: ',' */
+    char quote;            /* 0: '"' */
+    int no_header;         /* nonzero: no header row; fields are "1".."n" */
+    int strict;            /* nonzero: bad quoting and ragged rows are errors,
+                              or rejects when on_reject is set */
+    size_t max_field_bytes;   /* 0: 16 MiB; past it RN_ETOOBIG */
+    size_t max_fields;        /* fields per record; 0: 100,000; past it RN_ETOOBIG */
+    rn_reject_fn on_reject;   /* see rn_reject_fn; NULL: none */
+    void *reject_ud;
+} rn_csv_opts;
+
+/** Reads CSV (RFC 4180) from src: quoted fields may hold delimiters, doubled
+ *  quotes and line breaks (kept as they are); records end at LF or CRLF; a
+ *  UTF-8 BOM at the start is dropped; spaces are data; empty lines are not
+ *  records. The header row names the fields: an empty name becomes "_N" and a
+ *  repeated name "name_2", "name_3"... (N the 1-based column). A row shorter
+ *  than the header gets empty fields; a longer one keeps its extra fields,
+ *  named "_N"; both are counted in rn_stats.fixed. Takes ownership of src. */
+RN_API rn_iter *rn_csv_new(rn_source *src, const rn_csv_opts *opts);
+
+/** Options for the log reader. A zeroed struct means every default. */
+typedef struct rn_log_opts {
+    const char *format;    /* NULL or "auto", "pipe", "syslog", "clf",
+                              "combined", or "regex:PATTERN" (PCRE2; the named
+                              groups become the fields) */
+    rn_reject_fn on_reject; /* lines that do not match; NULL: none */
+    void *reject_ud;
+} rn_log_opts;
+
+/** Parses each line that up yields (its first field) as a log record with
+ *  named fields; see README "Log formats" for each format's fields. A line
+ *  that does not match is rejected (rn_stats.rejected, on_reject), never
+ *  yielded and never fatal. "auto" picks the built-in format that matches
+ *  most of the first 64 lines. A bad format or regex gives an iterator in
+ *  error state naming it (for a regex, the offset PCRE2 reports). Takes
+ *  ownership of up. */
+RN_API rn_iter *rn_log_new(rn_iter *up, const rn_log_opts *opts);
+
+/** The format a log reader uses ("pipe", ... or "regex"), once known: after
+ *  construction for a named format, after the first step for "auto". NULL
+ *  for an iterator that is not a log reader, or before "auto" has decided. */
+RN_API const char *rn_log_format(const rn_iter *it);
+
 /* ------------------------------------------------------------------------ */
 /* Stages and combinators.                                                   */
 /* ------------------------------------------------------------------------ */
@@ -296,7 +375,8 @@ RN_API rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
 enum rn_format {
     RN_FORMAT_TEXT = 0, /* fields joined by '\t', one record per line, as is */
     RN_FORMAT_CSV = 1,  /* RFC 4180, quoted only where needed, header first */
-    RN_FORMAT_TSV = 2   /* tab-separated; \t \n \r \\ escaped; header first */
+    RN_FORMAT_TSV = 2,  /* tab-separated; \t \n \r \\ escaped; header first */
+    RN_FORMAT_JSONL = 3 /* one JSON object per record, fields as strings */
 };
 
 /** Options for sinks. A zeroed struct means every default. */
@@ -306,6 +386,7 @@ typedef struct rn_sink_opts {
     int no_header;       /* nonzero: no header line for CSV and TSV */
     size_t buffer_size;  /* output buffer; 0: 64 KiB; at least 4 KiB */
     const char *name;    /* name in messages; NULL: "<stdout>" or "<fd N>" */
+    int flush_each;      /* nonzero: write out after every batch (following) */
 } rn_sink_opts;
 
 /** A writer of records to a file descriptor. Opaque. */

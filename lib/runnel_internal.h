@@ -57,7 +57,10 @@ void rn__schema_free(const rn_allocator *a, rn_schema *s);
 typedef struct rn__iter_vt {
     const char *kind; /* "lines", "count", ... for messages */
     /* Produces the next batch: RN_ROW with out->n >= 1, RN_DONE, RN_AGAIN or a
-     * negative status (after setting the message with rn__iter_fail). */
+     * negative status (after setting the message with rn__iter_fail). A
+     * module that fails with records of a batch in hand may set the error
+     * (rn__iter_fail) and still return RN_ROW with them: the base hands them
+     * out and reports the sticky error on the following call. */
     int (*next)(rn_iter *it, rn_batch *out);
     /* Frees what the module owns except the base and the upstream. */
     void (*close)(rn_iter *it);
@@ -70,6 +73,7 @@ struct rn_iter {
     size_t size;               /* bytes allocated for the whole struct */
     const rn_schema *schema;   /* names of the fields yielded */
     int status;                /* RN_OK, RN_DONE or a sticky error */
+    rn_stats stats;            /* records_out kept by the base */
     rn_batch cur;              /* batch being drained by rn_next() */
     size_t pos;                /* next record of cur for rn_next() */
     char err[RN__ERRMSG_MAX];  /* message of a sticky error */
@@ -139,6 +143,10 @@ rn_source *rn__read_new(int fd, bool close_fd, const char *name,
  * failure falls back to read(). Takes over fd (closes it). */
 rn_source *rn__mmap_new(int fd, uint64_t file_size, const char *name,
                         const rn_source_opts *o);
+/* Follows path like tail -F (source_follow.c): read() to the end, then wait
+ * for more; rotation and truncation handled; never mmap, never gzip. */
+rn_source *rn__follow_new(const char *path, const char *name,
+                          const rn_source_opts *o);
 /* Wraps inner: gzip input (by magic bytes) is inflated, anything else passes
  * through unchanged. Takes ownership of inner. */
 rn_source *rn__decode_new(rn_source *inner, const rn_source_opts *o);

@@ -155,6 +155,8 @@ rn_source *rn_source_file(const char *path, const rn_source_opts *o)
                                     o && o->name ? o->name : "<stdin>", o),
                        o);
     const char *name = o && o->name ? o->name : path;
+    if (o && o->follow)
+        return rn__follow_new(path, name, o);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return rn__source_failed(name, mem, RN_EIO, "cannot open '%s': %s",
