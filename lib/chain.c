@@ -13,6 +13,9 @@ typedef struct chain {
     void *ud;
     size_t n, i;         /* iterators in all; index of cur */
     rn_iter *cur;        /* owned; NULL once all are done */
+    bool same_fields;    /* each must have the first one's field names */
+    rn_schema *first;    /* a copy of the first one's names, owned */
+    rn_stats done;       /* counters of the iterators already finished */
 } chain;
 
 static int open_at(chain *c, size_t i)
@@ -22,9 +25,43 @@ static int open_at(chain *c, size_t i)
     if (!c->cur)
         return rn__iter_fail(&c->base, RN_ENOMEM,
                              "chain: out of memory opening input %zu", i + 1);
+    c->base.origin = c->cur->origin;
     if (c->cur->status < 0)
         return rn__iter_adopt(&c->base, c->cur, c->cur->status);
+    if (c->same_fields && i > 0 && c->cur->schema &&
+        !rn__schema_equal(c->first, c->cur->schema))
+        return rn__iter_fail(&c->base, RN_EINVAL,
+                             "%s: other field names than the first input's "
+                             "(%zu fields against %zu); use --union to merge "
+                             "them", c->cur->origin,
+                             rn_schema_count(c->cur->schema),
+                             rn_schema_count(c->first));
     return RN_OK;
+}
+
+/* The chain's counters are those of its inputs: the finished ones plus the
+ * one being read; records_out is the base's own. */
+static void sum_stats(chain *c)
+{
+    rn_stats s = c->done;
+    if (c->cur) {
+        const rn_stats *k = &c->cur->stats;
+        s.records_in += k->records_in;
+        s.filtered += k->filtered;
+        s.rejected += k->rejected;
+        s.fixed += k->fixed;
+        s.bytes_in += k->bytes_in;
+    }
+    s.records_out = c->base.stats.records_out;
+    c->base.stats = s;
+}
+
+static void retire(chain *c)
+{
+    sum_stats(c);
+    c->done = c->base.stats;
+    rn_free(c->cur);
+    c->cur = NULL;
 }
 
 static int chain_next(rn_iter *it, rn_batch *out)
@@ -34,12 +71,16 @@ static int chain_next(rn_iter *it, rn_batch *out)
         if (!c->cur)
             return RN_DONE;
         int rc = rn_next_batch(c->cur, out);
+        sum_stats(c);
+        /* A reader may learn or widen its schema as it reads (--no-header,
+         * ragged rows): the chain shows the one of the batch in hand. */
+        if (rc == RN_ROW)
+            it->schema = c->cur->schema;
         if (rc == RN_ROW || rc == RN_AGAIN)
             return rc;
         if (rc < 0)
             return rn__iter_adopt(it, c->cur, rc);
-        rn_free(c->cur);
-        c->cur = NULL;
+        retire(c);
         if (c->i + 1 >= c->n)
             return RN_DONE;
         rc = open_at(c, c->i + 1);
@@ -50,25 +91,38 @@ static int chain_next(rn_iter *it, rn_batch *out)
 
 static void chain_close(rn_iter *it)
 {
-    rn_free(((chain *)it)->cur);
+    chain *c = (chain *)it;
+    rn_free(c->cur);
+    rn__schema_free(&it->mem, c->first);
 }
 
 static const rn__iter_vt chain_vt = {"chain", chain_next, chain_close};
 
 rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
-                      const rn_allocator *allocator)
+                      const rn_chain_opts *opts)
 {
-    chain *c = rn__iter_new(&chain_vt, sizeof *c, NULL, allocator);
+    chain *c = rn__iter_new(&chain_vt, sizeof *c, NULL,
+                            opts ? opts->allocator : NULL);
     if (!c)
         return NULL;
     c->open = open;
     c->ud = ud;
     c->n = n;
+    c->same_fields = opts && opts->same_fields;
     if (!open) {
         rn__iter_fail(&c->base, RN_EINVAL, "chain: no open function given");
         return &c->base;
     }
-    if (n > 0 && open_at(c, 0) == RN_OK)
+    if (n > 0 && open_at(c, 0) == RN_OK) {
         c->base.schema = c->cur->schema;
+        if (c->same_fields && c->cur->schema) {
+            const rn_schema *s = c->cur->schema;
+            c->first = rn__schema_new(&c->base.mem, s->name, s->n);
+            if (!c->first) {
+                rn_free(&c->base);
+                return NULL;
+            }
+        }
+    }
     return &c->base;
 }

@@ -29,6 +29,7 @@ static int count_next(rn_iter *it, rn_batch *out)
     int rc;
     while ((rc = rn_next_batch(it->up, &b)) == RN_ROW)
         c->n += b.n;
+    it->stats.records_in = c->n;
     if (rc == RN_AGAIN)
         return rc;
     if (rc < 0)

@@ -278,8 +278,8 @@ static int finish(csv *c, size_t first, size_t nf, uint64_t line,
     if (nf != c->ncols) {
         if (c->strict) {
             char why[96];
-            snprintf(why, sizeof why, "ragged row: %zu fields, header has %zu",
-                     nf, c->ncols);
+            snprintf(why, sizeof why, "ragged row: %zu field%s, header has %zu",
+                     nf, nf == 1 ? "" : "s", c->ncols);
             return refuse(c, line, off, why, raw, rawlen);
         }
         c->base.stats.fixed++;
@@ -398,6 +398,7 @@ static int after_libcsv(csv *c, bool ok, const char *raw, size_t rawlen)
             return oom(c);
         uint64_t line = c->rec_line, off = c->rec_off;
         reset_parser(c);
+        c->base.stats.records_in++;
         return refuse(c, line, off, "malformed quoting (--strict)", raw,
                       rawlen);
     }
@@ -580,6 +581,7 @@ static int refill(csv *c)
     const char *p;
     size_t len;
     int rc = rn__source_next(c->src, &p, &len);
+    c->base.stats.bytes_in = rn_source_bytes_read(c->src);
     if (rc == RN_ROW) {
         c->blk_off += c->blen;
         c->blk = p;
@@ -689,6 +691,7 @@ static int run(csv *c)
             if (fr != 0 && !c->cap_hit && csv_error(&c->p) == CSV_EPARSE) {
                 uint64_t line = c->rec_line, off = c->rec_off;
                 reset_parser(c);
+                c->base.stats.records_in++;
                 rc = refuse(c, line, off,
                             "unclosed quote at the end of the input (--strict)",
                             NULL, 0);
@@ -747,6 +750,7 @@ rn_iter *rn_csv_new(rn_source *src, const rn_csv_opts *o)
         return NULL;
     }
     c->src = src;
+    c->base.origin = src->name;
     c->delim = o && o->delimiter ? (unsigned char)o->delimiter : ',';
     c->quote = o && o->quote ? (unsigned char)o->quote : '"';
     c->has_header = !(o && o->no_header);

@@ -28,8 +28,10 @@ void *rn__iter_new(const rn__iter_vt *vt, size_t size, rn_iter *up,
     it->mem = a;
     it->size = size;
     it->status = RN_OK;
+    it->origin = "";
     if (up) {
         it->schema = up->schema;
+        it->origin = up->origin;
         /* An upstream that failed at construction fails this stage too, so
          * rn_status() on the last stage reports the first problem at once. */
         if (up->status < 0)

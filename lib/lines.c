@@ -93,6 +93,7 @@ static int refill(lines *L)
     const char *p;
     size_t len;
     int rc = rn__source_next(L->src, &p, &len);
+    L->base.stats.bytes_in = rn_source_bytes_read(L->src);
     if (rc == RN_ROW) {
         L->blk_off += L->blen;
         L->blk = p;
@@ -178,6 +179,7 @@ static int lines_next(rn_iter *it, rn_batch *out)
             L->bpos = end;
         }
     }
+    it->stats.records_in += n;
     out->recs = L->r;
     out->n = n;
     return RN_ROW;
@@ -202,6 +204,7 @@ rn_iter *rn_lines_new(rn_source *src, const rn_lines_opts *opts)
         return NULL;
     }
     L->src = src;
+    L->base.origin = src->name;
     L->base.schema = &line_schema;
     L->max = opts && opts->max_line_bytes ? opts->max_line_bytes
                                           : DEFAULT_MAX_LINE;

@@ -123,3 +123,40 @@ ptrdiff_t rn_schema_find(const rn_schema *s, const char *name, size_t len)
             return (ptrdiff_t)i;
     return -1;
 }
+
+rn_schema *rn_schema_new(const char *const *names, size_t n,
+                         const rn_allocator *allocator)
+{
+    rn_allocator a = rn__allocator(allocator);
+    rn_field one[16] = {{NULL, 0}};
+    rn_field *views = n <= 16 ? one : rn__alloc(&a, n * sizeof *views);
+    if (!views)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        views[i].ptr = names[i];
+        views[i].len = strlen(names[i]);
+    }
+    rn_schema *s = rn__schema_new(&a, views, n);
+    if (views != one)
+        rn__free(&a, views, n * sizeof *views);
+    return s;
+}
+
+void rn_schema_free(rn_schema *s, const rn_allocator *allocator)
+{
+    rn_allocator a = rn__allocator(allocator);
+    rn__schema_free(&a, s);
+}
+
+bool rn__schema_equal(const rn_schema *a, const rn_schema *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->name[i].len != b->name[i].len ||
+            memcmp(a->name[i].ptr, b->name[i].ptr, a->name[i].len) != 0)
+            return false;
+    return true;
+}

@@ -157,6 +157,15 @@ RN_API rn_field rn_schema_name(const rn_schema *s, size_t i);
 RN_API ptrdiff_t rn_schema_find(const rn_schema *s, const char *name,
                                 size_t len);
 
+/** A schema of n names (NUL-terminated, copied), for sinks and stages an
+ *  application builds. NULL when memory runs out. allocator may be NULL. */
+RN_API rn_schema *rn_schema_new(const char *const *names, size_t n,
+                                const rn_allocator *allocator);
+
+/** Frees a schema made by rn_schema_new() with the same allocator. NULL is a
+ *  no-op. */
+RN_API void rn_schema_free(rn_schema *s, const rn_allocator *allocator);
+
 /* ------------------------------------------------------------------------ */
 /* Iterators.                                                                */
 /* ------------------------------------------------------------------------ */
@@ -201,6 +210,7 @@ typedef struct rn_stats {
     uint64_t filtered;    /* records dropped on purpose (filters, head, ...) */
     uint64_t rejected;    /* records that could not be parsed, not yielded */
     uint64_t fixed;       /* records yielded after repair (ragged CSV rows) */
+    uint64_t bytes_in;    /* readers: bytes read from their sources */
 } rn_stats;
 
 /** Copies the iterator's own counters (not its upstream's) into *out. */
@@ -360,12 +370,25 @@ RN_API rn_iter *rn_count_new(rn_iter *up);
  *  memory runs out. */
 typedef rn_iter *(*rn_open_fn)(void *ud, size_t i);
 
+/** Options for rn_chain_new(). A zeroed struct means every default. */
+typedef struct rn_chain_opts {
+    const rn_allocator *allocator; /* NULL: malloc/free */
+    int same_fields;   /* nonzero: each iterator must have the first one's
+                          field names, or the chain fails naming it */
+} rn_chain_opts;
+
 /** Yields the records of n iterators one after the other, opening each only
  *  when the previous one is done (so a thousand files never hold a thousand
  *  descriptors). An error in one ends the chain with that error. The schema is
- *  the first iterator's. allocator may be NULL (malloc). */
+ *  the first iterator's. opts may be NULL. */
 RN_API rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
-                             const rn_allocator *allocator);
+                             const rn_chain_opts *opts);
+
+/** Yields each record of up with the fields called names[0..n) in that order;
+ *  a name up does not have gives an empty field. The schema is names. Takes
+ *  ownership of up. */
+RN_API rn_iter *rn_project_new(rn_iter *up, const char *const *names,
+                               size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Sinks: writing records out.                                               */

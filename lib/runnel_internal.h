@@ -51,6 +51,7 @@ struct rn_schema {
 rn_schema *rn__schema_new(const rn_allocator *a, const rn_field *names,
                           size_t n);
 void rn__schema_free(const rn_allocator *a, rn_schema *s);
+bool rn__schema_equal(const rn_schema *a, const rn_schema *b);
 
 /* ---- iterators ----------------------------------------------------------- */
 
@@ -72,6 +73,8 @@ struct rn_iter {
     rn_allocator mem;          /* inherited from the source */
     size_t size;               /* bytes allocated for the whole struct */
     const rn_schema *schema;   /* names of the fields yielded */
+    const char *origin;        /* name of the source read now, for messages;
+                                  readers set it, stages read up->origin */
     int status;                /* RN_OK, RN_DONE or a sticky error */
     rn_stats stats;            /* records_out kept by the base */
     rn_batch cur;              /* batch being drained by rn_next() */

@@ -23,6 +23,7 @@ struct rn_sink {
     int format;
     bool no_header;
     bool header_done;
+    bool flush_each;         /* drain after every batch (followed input) */
     int status;
     char *buf;
     size_t cap, len;
@@ -41,6 +42,7 @@ rn_sink *rn_sink_fd(int fd, const rn_sink_opts *o)
     s->fd = fd;
     s->format = o ? o->format : RN_FORMAT_TEXT;
     s->no_header = o && o->no_header;
+    s->flush_each = o && o->flush_each;
     s->cap = o && o->buffer_size ? o->buffer_size : DEFAULT_BUF;
     if (s->cap < MIN_BUF)
         s->cap = MIN_BUF;
@@ -55,7 +57,7 @@ rn_sink *rn_sink_fd(int fd, const rn_sink_opts *o)
         snprintf(s->name, sizeof s->name, "<stdout>");
     else
         snprintf(s->name, sizeof s->name, "<fd %d>", fd);
-    if (s->format < RN_FORMAT_TEXT || s->format > RN_FORMAT_TSV) {
+    if (s->format < RN_FORMAT_TEXT || s->format > RN_FORMAT_JSONL) {
         s->status = RN_EINVAL;
         snprintf(s->err, sizeof s->err, "%s: unknown output format %d",
                  s->name, s->format);
@@ -160,6 +162,71 @@ static int put_tsv(rn_sink *s, rn_field f)
     return rc == RN_OK ? put(s, f.ptr + start, f.len - start) : rc;
 }
 
+/* A JSON string (RFC 8259): quote, backslash and control bytes escaped;
+ * other bytes, UTF-8 or not, pass as they are. */
+static int put_json(rn_sink *s, rn_field f)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = putc_(s, '"');
+    size_t start = 0;
+    for (size_t i = 0; i < f.len && rc == RN_OK; i++) {
+        unsigned char c = (unsigned char)f.ptr[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = put(s, f.ptr + start, i - start);
+        start = i + 1;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t elen = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        if (rc == RN_OK)
+            rc = put(s, esc, elen);
+    }
+    if (rc == RN_OK)
+        rc = put(s, f.ptr + start, f.len - start);
+    return rc == RN_OK ? putc_(s, '"') : rc;
+}
+
+/* {"name":"value",...}; fields past the schema are named _N. */
+static int put_jsonl(rn_sink *s, const rn_schema *schema, const rn_field *f,
+                     size_t n)
+{
+    int rc = putc_(s, '{');
+    for (size_t i = 0; i < n && rc == RN_OK; i++) {
+        if (i)
+            rc = putc_(s, ',');
+        rn_field name = rn_schema_name(schema, i);
+        char tmp[32];
+        if (!schema || i >= schema->n) {
+            name.ptr = tmp;
+            name.len = (size_t)snprintf(tmp, sizeof tmp, "_%zu", i + 1);
+        }
+        if (rc == RN_OK)
+            rc = put_json(s, name);
+        if (rc == RN_OK)
+            rc = putc_(s, ':');
+        if (rc == RN_OK)
+            rc = put_json(s, f[i]);
+    }
+    if (rc == RN_OK)
+        rc = putc_(s, '}');
+    return rc == RN_OK ? putc_(s, '\n') : rc;
+}
+
 static int put_row(rn_sink *s, const rn_field *f, size_t n)
 {
     char sep = s->format == RN_FORMAT_CSV ? ',' : '\t';
@@ -184,6 +251,12 @@ int rn_sink_write(rn_sink *s, const rn_schema *schema, const rn_batch *b)
         return RN_EMISUSE;
     if (s->status < 0)
         return s->status;
+    if (s->format == RN_FORMAT_JSONL) {
+        for (size_t i = 0; i < b->n; i++)
+            if (put_jsonl(s, schema, b->recs[i].fields, b->recs[i].nfields) < 0)
+                return s->status;
+        return s->flush_each ? drain(s) : RN_OK;
+    }
     if (!s->header_done) {
         s->header_done = true;
         if (s->format != RN_FORMAT_TEXT && !s->no_header && schema &&
@@ -193,7 +266,7 @@ int rn_sink_write(rn_sink *s, const rn_schema *schema, const rn_batch *b)
     for (size_t i = 0; i < b->n; i++)
         if (put_row(s, b->recs[i].fields, b->recs[i].nfields) < 0)
             return s->status;
-    return RN_OK;
+    return s->flush_each ? drain(s) : RN_OK;
 }
 
 int rn_sink_flush(rn_sink *s)

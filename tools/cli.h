@@ -22,13 +22,30 @@ typedef struct cli_files {
 } cli_files;
 
 typedef struct cli {
-    rn_source_opts src;      /* block size, mmap mode */
+    rn_source_opts src;      /* block size, mmap mode, follow */
     rn_lines_opts lines;     /* options of the lines source */
+    rn_csv_opts csv;         /* options of the csv and tsv sources */
+    rn_log_opts log;         /* options of the log source */
     cli_files files;         /* what the source reads */
     int format;              /* enum rn_format, or -1: the chain decides */
     int natural_format;      /* what the last verb asks for by default */
     bool no_header;
+    bool stats;              /* --stats */
+    const char *rejects_path;   /* --rejects FILE */
+    rn_sink *rejects;        /* writes rejected records there */
+    rn_schema *rejects_schema;
+    char **union_names;      /* --union: every file's fields, owned */
+    size_t nunion;
+    rn_iter *log_reader;     /* the log stage, for --stats */
 } cli;
+
+/* The reject callback for readers: writes to c->rejects (a TSV sink). */
+void cli_on_reject(void *ud, const char *source, uint64_t line,
+                   uint64_t offset, const char *reason, const char *raw,
+                   size_t rawlen);
+
+/* Frees what the sources allocated in c. */
+void cli_sources_free(cli *c);
 
 /* A source (reads files; up is NULL) or a verb (takes up). argv[0] is the
  * verb's name; the builder parses the rest and exits with a usage error
@@ -41,6 +58,7 @@ typedef struct cli_verb {
     rn_iter *(*build)(cli *c, rn_iter *up, int argc, char **argv);
 } cli_verb;
 
+extern const cli_verb cli_sources[];
 extern const cli_verb cli_verbs[];
 const cli_verb *cli_find_verb(const char *name);
 

@@ -10,12 +10,23 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Set by SIGINT/SIGTERM while following a file: the source ends cleanly. */
+static volatile int stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 static const char usage_text[] =
     "usage: runnel [OPTIONS] SOURCE [ARGS] [FILE...] [then VERB [ARGS]]...\n"
@@ -25,11 +36,14 @@ static const char usage_text[] =
     "one pass, in constant memory.\n"
     "\n"
     "Options:\n"
-    "  -o, --output FORMAT  text, csv or tsv (default: text for lines, csv\n"
-    "                       otherwise)\n"
+    "  -o, --output FORMAT  text, csv, tsv or jsonl (default: text for lines,\n"
+    "                       csv otherwise)\n"
     "      --no-header      no header line in csv and tsv output\n"
     "      --block-size N   bytes per read or mmap window (default 128K read,\n"
     "                       1M window; K and M suffixes)\n"
+    "      --stats          print what was read, kept and rejected to stderr\n"
+    "      --rejects FILE   write records that could not be parsed to FILE\n"
+    "                       (TSV: source, line, offset, reason, record)\n"
     "      --mmap           map regular files instead of reading them\n"
     "      --no-mmap        read() every file (the default)\n"
     "  -h, --help           this help; `runnel help VERB` for one verb\n"
@@ -41,6 +55,8 @@ static const char examples_text[] =
     "Examples:\n"
     "  runnel lines app.log                  print the lines\n"
     "  runnel lines app.log.gz then count    count lines of a gzip'd log\n"
+    "  runnel -o jsonl csv sales.csv         CSV records as JSON lines\n"
+    "  runnel --stats log -f app.log         follow a log, parsed\n"
     "  cat a.log b.log | runnel lines then count\n"
     "\n"
     "Exit status: 0 success, 1 data error, 2 usage error.\n";
@@ -80,13 +96,11 @@ static void print_help(FILE *out)
 {
     fputs(usage_text, out);
     fputs("Sources:\n", out);
-    for (const cli_verb *v = cli_verbs; v->name; v++)
-        if (v->is_source)
-            fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
+    for (const cli_verb *v = cli_sources; v->name; v++)
+        fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
     fputs("\nVerbs (after `then`):\n", out);
     for (const cli_verb *v = cli_verbs; v->name; v++)
-        if (!v->is_source)
-            fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
+        fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
     fputs(examples_text, out);
 }
 
@@ -108,7 +122,9 @@ static int parse_format(const char *s)
         return RN_FORMAT_CSV;
     if (strcmp(s, "tsv") == 0)
         return RN_FORMAT_TSV;
-    cli_usage_error("-o: unknown format '%s' (text, csv or tsv)", s);
+    if (strcmp(s, "jsonl") == 0)
+        return RN_FORMAT_JSONL;
+    cli_usage_error("-o: unknown format '%s' (text, csv, tsv or jsonl)", s);
 }
 
 /* The next segment of the chain: argv[start] up to the next "then". */
@@ -118,6 +134,86 @@ static int segment_end(int argc, char **argv, int start)
     while (i < argc && strcmp(argv[i], "then") != 0)
         i++;
     return i;
+}
+
+/* --rejects FILE: a TSV sink with one record per reject. */
+static void open_rejects(cli *c)
+{
+    int fd = open(c->rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  0644);
+    if (fd < 0)
+        cli_usage_error("cannot open '%s' for writing: %s", c->rejects_path,
+                        strerror(errno));
+    static const char *const names[] = {"source", "line", "offset", "reason",
+                                        "record"};
+    c->rejects_schema = rn_schema_new(names, 5, NULL);
+    rn_sink_opts so = {0};
+    so.format = RN_FORMAT_TSV;
+    so.name = c->rejects_path;
+    c->rejects = rn_sink_fd(fd, &so);
+    if (!c->rejects || !c->rejects_schema)
+        cli_usage_error("out of memory");
+    /* The descriptor lives as long as the process; the kernel closes it. */
+}
+
+void cli_on_reject(void *ud, const char *source, uint64_t line,
+                   uint64_t offset, const char *reason, const char *raw,
+                   size_t rawlen)
+{
+    cli *c = ud;
+    char lbuf[24], obuf[24];
+    rn_field f[5] = {
+        {source ? source : "", source ? strlen(source) : 0},
+        {lbuf, (size_t)snprintf(lbuf, sizeof lbuf, "%llu", (unsigned long long)line)},
+        {obuf, (size_t)snprintf(obuf, sizeof obuf, "%llu", (unsigned long long)offset)},
+        {reason, strlen(reason)},
+        {raw ? raw : "", raw ? rawlen : 0},
+    };
+    rn_record r = {f, 5, line, offset};
+    rn_batch b = {&r, 1};
+    /* A write error is sticky in the sink and reported at the end. */
+    (void)rn_sink_write(c->rejects, c->rejects_schema, &b);
+}
+
+/* --stats: one line per stage, from the reader to the last verb. */
+static void print_stats(cli *c, rn_iter *last, const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0->tv_sec) +
+                  (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+    rn_iter *stages[64];
+    size_t n = 0;
+    for (rn_iter *it = last; it && n < 64; it = rn_upstream(it))
+        stages[n++] = it;
+    uint64_t bytes = 0;
+    for (size_t k = n; k-- > 0;) {
+        rn_stats st;
+        rn_stats_of(stages[k], &st);
+        if (st.bytes_in)
+            bytes = st.bytes_in;
+        const char *kind = rn_kind(stages[k]);
+        if (strcmp(kind, "chain") == 0)
+            kind = "read";
+        fprintf(stderr, "runnel: stats: %-8s in %llu, out %llu", kind,
+                (unsigned long long)st.records_in,
+                (unsigned long long)st.records_out);
+        if (st.filtered)
+            fprintf(stderr, ", filtered %llu", (unsigned long long)st.filtered);
+        if (st.rejected)
+            fprintf(stderr, ", rejected %llu", (unsigned long long)st.rejected);
+        if (st.fixed)
+            fprintf(stderr, ", ragged rows repaired %llu",
+                    (unsigned long long)st.fixed);
+        if (stages[k] == c->log_reader && rn_log_format(stages[k]))
+            fprintf(stderr, ", format %s%s", rn_log_format(stages[k]),
+                    c->log.format && strcmp(c->log.format, "auto") != 0
+                        ? "" : " (auto)");
+        fputc('\n', stderr);
+    }
+    fprintf(stderr, "runnel: stats: %llu bytes in %.3f s (%.1f MB/s)\n",
+            (unsigned long long)bytes, secs,
+            secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
 }
 
 int main(int argc, char **argv)
@@ -130,6 +226,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.format = -1;
     c.natural_format = RN_FORMAT_CSV;
+    c.src.stop = &stop_requested;
 
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -151,6 +248,12 @@ int main(int argc, char **argv)
             c.format = parse_format(a + 9);
         } else if (strcmp(a, "--no-header") == 0) {
             c.no_header = true;
+        } else if (strcmp(a, "--stats") == 0) {
+            c.stats = true;
+        } else if (strcmp(a, "--rejects") == 0) {
+            if (++i == argc)
+                cli_usage_error("--rejects needs a file name");
+            c.rejects_path = argv[i];
         } else if (strcmp(a, "--block-size") == 0) {
             if (++i == argc)
                 cli_usage_error("--block-size needs a size");
@@ -177,6 +280,12 @@ int main(int argc, char **argv)
         }
         return help_verb(argv[i + 1]);
     }
+
+    if (c.rejects_path) {
+        open_rejects(&c);
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
 
     rn_iter *it = NULL;
     for (int start = i; start < argc;) {
@@ -208,9 +317,20 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
+    if (c.src.follow) {
+        /* Following ends on Ctrl-C or SIGTERM: the source sees the flag at
+         * its next check and the run ends as if the input had. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+
     rn_sink_opts so = {0};
     so.format = c.format >= 0 ? c.format : c.natural_format;
     so.no_header = c.no_header;
+    so.flush_each = c.src.follow;
     rn_sink *sink = rn_sink_fd(STDOUT_FILENO, &so);
     if (!sink) {
         rn_free(it);
@@ -226,7 +346,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "runnel: %s\n", msg[0] ? msg : rn_errmsg(it));
         status = EXIT_DATA;
     }
+    if (c.rejects && rn_sink_flush(c.rejects) < 0 && status == 0) {
+        fprintf(stderr, "runnel: %s\n", rn_sink_errmsg(c.rejects));
+        status = EXIT_DATA;
+    }
+    if (c.stats)
+        print_stats(&c, it, &t0);
     rn_sink_free(sink);
     rn_free(it);
+    rn_sink_free(c.rejects);
+    rn_schema_free(c.rejects_schema, NULL);
+    cli_sources_free(&c);
     return status;
 }

@@ -75,17 +75,19 @@ each_input() {
     head -c "$ei_half" "$ei_f" | gzip -c >"$T/in2.gz"
     tail -c +$((ei_half + 1)) "$ei_f" | gzip -c >>"$T/in2.gz"
     # r s f: program, source, file; the rest are the arguments after FILE.
-    ei_stdin='r=$0 s=$1 f=$2; shift 2; "$r" "$s" - "$@" <"$f"'
-    expect "$ei_n [file]" "$ei_rc" "$ei_w" "$RUNNEL" "$ei_src" "$ei_f" "$@"
+    ei_stdin='r=$0 s=$1 f=$2; shift 2; $r "$s" - "$@" <"$f"'
+    # EI_PRE: global options (word-split) put before the source.
+    ei_r="$RUNNEL $EI_PRE"
+    expect "$ei_n [file]" "$ei_rc" "$ei_w" $ei_r "$ei_src" "$ei_f" "$@"
     expect "$ei_n [stdin]" "$ei_rc" "$ei_w" sh -c "$ei_stdin" \
-        "$RUNNEL" "$ei_src" "$ei_f" "$@"
-    expect "$ei_n [gzip]" "$ei_rc" "$ei_w" "$RUNNEL" "$ei_src" "$T/in.gz" "$@"
+        "$ei_r" "$ei_src" "$ei_f" "$@"
+    expect "$ei_n [gzip]" "$ei_rc" "$ei_w" $ei_r "$ei_src" "$T/in.gz" "$@"
     expect "$ei_n [gzip stdin]" "$ei_rc" "$ei_w" sh -c "$ei_stdin" \
-        "$RUNNEL" "$ei_src" "$T/in.gz" "$@"
-    expect "$ei_n [gzip 2 members]" "$ei_rc" "$ei_w" "$RUNNEL" "$ei_src" "$T/in2.gz" "$@"
-    expect "$ei_n [mmap]" "$ei_rc" "$ei_w" "$RUNNEL" --mmap "$ei_src" "$ei_f" "$@"
-    expect "$ei_n [mmap, 4 KiB window]" "$ei_rc" "$ei_w" "$RUNNEL" --mmap \
+        "$ei_r" "$ei_src" "$T/in.gz" "$@"
+    expect "$ei_n [gzip 2 members]" "$ei_rc" "$ei_w" $ei_r "$ei_src" "$T/in2.gz" "$@"
+    expect "$ei_n [mmap]" "$ei_rc" "$ei_w" $ei_r --mmap "$ei_src" "$ei_f" "$@"
+    expect "$ei_n [mmap, 4 KiB window]" "$ei_rc" "$ei_w" $ei_r --mmap \
         --block-size 4K "$ei_src" "$ei_f" "$@"
-    expect "$ei_n [7-byte reads]" "$ei_rc" "$ei_w" "$RUNNEL" \
+    expect "$ei_n [7-byte reads]" "$ei_rc" "$ei_w" $ei_r \
         --block-size 7 "$ei_src" "$ei_f" "$@"
 }

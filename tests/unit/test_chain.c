@@ -119,7 +119,9 @@ static void test_failing_allocator(void **state)
         t.fail_at = fail;
         rn_allocator a = tst_allocator(&t);
         inputs in = {text, 3, 0, 0, &a};
-        rn_iter *it = rn_count_new(rn_chain_new(open_text, &in, 3, &a));
+        rn_chain_opts co = {0};
+        co.allocator = &a;
+        rn_iter *it = rn_count_new(rn_chain_new(open_text, &in, 3, &co));
         if (it) {
             const rn_record *rec;
             int rc = rn_next(it, &rec);
