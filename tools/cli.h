@@ -27,6 +27,8 @@ typedef struct cli {
     rn_csv_opts csv;         /* options of the csv and tsv sources */
     rn_log_opts log;         /* options of the log source */
     cli_files files;         /* what the source reads */
+    char **file_list;        /* the source's file arguments, owned */
+    size_t nfiles;
     int format;              /* enum rn_format, or -1: the chain decides */
     int natural_format;      /* what the last verb asks for by default */
     bool no_header;

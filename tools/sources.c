@@ -86,6 +86,22 @@ static char one_byte(const char *opt, const char *v)
     return v[0];
 }
 
+/* Files may come before, between or after the options (as GNU tools take
+ * them); "--" ends the options. Non-options are gathered here. */
+static void add_file(cli *c, char *name)
+{
+    char **grown = realloc(c->file_list, (c->nfiles + 1) * sizeof *grown);
+    if (!grown)
+        cli_usage_error("out of memory");
+    c->file_list = grown;
+    c->file_list[c->nfiles++] = name;
+}
+
+static bool is_option(const char *a)
+{
+    return a[0] == '-' && a[1] != '\0';
+}
+
 /* Options every source takes. Returns true if argv[*i] was one. */
 static bool common_option(cli *c, int argc, char **argv, int *i)
 {
@@ -104,13 +120,19 @@ static rn_iter *make_lines(rn_source *src, void *ud)
     return rn_lines_new(src, ud);
 }
 
-static int lines_options(cli *c, int argc, char **argv)
+static void lines_options(cli *c, int argc, char **argv)
 {
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    bool opts = true;
+    for (int i = 1; i < argc; i++) {
         const char *v;
-        if (strcmp(argv[i], "--") == 0)
-            return i + 1;
+        if (!opts || !is_option(argv[i])) {
+            add_file(c, argv[i]);
+            continue;
+        }
+        if (strcmp(argv[i], "--") == 0) {
+            opts = false;
+            continue;
+        }
         if (common_option(c, argc, argv, &i))
             continue;
         if ((v = opt_value(argc, argv, &i, "--max-line-bytes", NULL)))
@@ -121,15 +143,15 @@ static int lines_options(cli *c, int argc, char **argv)
             cli_usage_error("%s: unknown option '%s' (see runnel help %s)",
                             argv[0], argv[i], argv[0]);
     }
-    return i;
 }
 
 static rn_iter *build_lines(cli *c, rn_iter *up, int argc, char **argv)
 {
     (void)up;
-    int i = lines_options(c, argc, argv);
+    lines_options(c, argc, argv);
     c->natural_format = RN_FORMAT_TEXT;
-    return cli_open_files(c, argv + i, argc - i, make_lines, &c->lines);
+    return cli_open_files(c, c->file_list, (int)c->nfiles, make_lines,
+                          &c->lines);
 }
 
 /* ---- csv and tsv ------------------------------------------------------- */
@@ -211,12 +233,16 @@ static rn_iter *build_csv(cli *c, rn_iter *up, int argc, char **argv)
     c->csv.delimiter = tsv ? '\t' : ',';
     c->csv.on_reject = c->rejects ? cli_on_reject : NULL;
     c->csv.reject_ud = c;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    bool opts = true;
+    for (int i = 1; i < argc; i++) {
         const char *v;
+        if (!opts || !is_option(argv[i])) {
+            add_file(c, argv[i]);
+            continue;
+        }
         if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
+            opts = false;
+            continue;
         }
         if (common_option(c, argc, argv, &i))
             cli_usage_error("%s: -f works with lines and log only", argv[0]);
@@ -239,11 +265,12 @@ static rn_iter *build_csv(cli *c, rn_iter *up, int argc, char **argv)
                             argv[0], argv[i], argv[0]);
     }
     c->natural_format = RN_FORMAT_CSV;
-    for (int k = i; k < argc; k++)
-        check_readable(argv[k], false);
-    if (do_union || (argc - i > 1 && !c->csv.no_header))
-        read_headers(c, argv + i, argc - i, do_union);
-    return cli_open_files(c, argv + i, argc - i, make_csv, c);
+    int n = (int)c->nfiles;
+    for (int k = 0; k < n; k++)
+        check_readable(c->file_list[k], false);
+    if (do_union || (n > 1 && !c->csv.no_header))
+        read_headers(c, c->file_list, n, do_union);
+    return cli_open_files(c, c->file_list, n, make_csv, c);
 }
 
 /* ---- log --------------------------------------------------------------- */
@@ -252,12 +279,16 @@ static rn_iter *build_log(cli *c, rn_iter *up, int argc, char **argv)
 {
     (void)up;
     c->log.format = NULL;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    bool opts = true;
+    for (int i = 1; i < argc; i++) {
         const char *v;
+        if (!opts || !is_option(argv[i])) {
+            add_file(c, argv[i]);
+            continue;
+        }
         if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
+            opts = false;
+            continue;
         }
         if (common_option(c, argc, argv, &i))
             continue;
@@ -273,8 +304,8 @@ static rn_iter *build_log(cli *c, rn_iter *up, int argc, char **argv)
     c->log.on_reject = c->rejects ? cli_on_reject : NULL;
     c->log.reject_ud = c;
     /* One log stage over all the files, so the format is decided once. */
-    rn_iter *lines = cli_open_files(c, argv + i, argc - i, make_lines,
-                                    &c->lines);
+    rn_iter *lines = cli_open_files(c, c->file_list, (int)c->nfiles,
+                                    make_lines, &c->lines);
     rn_iter *it = rn_log_new(lines, &c->log);
     if (it && rn_status(it) == RN_EINVAL)
         cli_usage_error("%s", rn_errmsg(it));
@@ -284,6 +315,7 @@ static rn_iter *build_log(cli *c, rn_iter *up, int argc, char **argv)
 
 void cli_sources_free(cli *c)
 {
+    free(c->file_list);
     for (size_t i = 0; i < c->nunion; i++)
         free(c->union_names[i]);
     free(c->union_names);

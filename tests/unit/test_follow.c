@@ -755,10 +755,99 @@ static void test_alloc_failures(void **state)
     free(path);
 }
 
+/* A line the old file leaves unfinished at a rotation, or at a truncation,
+ * ends there: it does not join the first line of what comes next. */
+typedef struct unfinished {
+    const char *path;
+    atomic_int seen;     /* lines the reader has taken */
+    volatile int stop;
+    bool truncate;       /* truncate in place instead of rotating */
+} unfinished;
+
+static void *unfinished_writer(void *arg)
+{
+    unfinished *u = arg;
+    while (atomic_load(&u->seen) < 1)
+        sleep_ms(5);
+    sleep_ms(50); /* let the reader reach the end and wait */
+    if (u->truncate) {
+        int fd = open(u->path, O_WRONLY | O_TRUNC);
+        write_all(fd, "b\n", 2);
+        close(fd);
+    } else {
+        char old[4200];
+        snprintf(old, sizeof old, "%s.1", u->path);
+        assert_int_equal(rename(u->path, old), 0);
+        int fd = open(u->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        write_all(fd, "b\n", 2);
+        close(fd);
+    }
+    while (atomic_load(&u->seen) < 3)
+        sleep_ms(5);
+    u->stop = 1;
+    return NULL;
+}
+
+static void run_unfinished(bool truncate)
+{
+    char *dir = make_dir();
+    char path[4096];
+    join_path(path, dir, "u.log");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    write_all(fd, "a\npart", 6);
+    close(fd);
+    unfinished u = {path, 0, 0, truncate};
+    rn_source_opts o = {0};
+    o.follow = 1;
+    o.poll_ms = 20;
+    o.stop = &u.stop;
+    rn_iter *it = rn_lines_new(rn_source_file(path, &o), NULL);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, unfinished_writer, &u), 0);
+    const char *want[] = {"a", "part", "b"};
+    const rn_record *rec;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rn_next(it, &rec), RN_ROW);
+        if (rec->fields[0].len != strlen(want[i]))
+            fprintf(stderr, "line %d: '%.*s'\n", i, (int)rec->fields[0].len,
+                    rec->fields[0].ptr);
+        assert_int_equal(rec->fields[0].len, strlen(want[i]));
+        assert_memory_equal(rec->fields[0].ptr, want[i], strlen(want[i]));
+        atomic_fetch_add(&u.seen, 1);
+    }
+    assert_int_equal(rn_next(it, &rec), RN_DONE);
+    pthread_join(th, NULL);
+    rn_free(it);
+    char old[4200];
+    snprintf(old, sizeof old, "%s.1", path);
+    unlink(old);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
+static void test_unfinished_line_at_rotation(void **state)
+{
+    (void)state;
+    alarm(30);
+    run_unfinished(false);
+    alarm(0);
+}
+
+static void test_unfinished_line_at_truncation(void **state)
+{
+    (void)state;
+    alarm(30);
+    run_unfinished(true);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotate_truncate),
+        cmocka_unit_test(test_unfinished_line_at_rotation),
+        cmocka_unit_test(test_unfinished_line_at_truncation),
         cmocka_unit_test(test_rotate_truncate_small_blocks),
         cmocka_unit_test(test_rotate_truncate_without_inotify),
         cmocka_unit_test(test_rotation_drains_old_file),
