@@ -21,11 +21,19 @@
 
 /* Set by SIGINT/SIGTERM while following a file: the source ends cleanly. */
 static volatile int stop_requested;
+static volatile sig_atomic_t following;
 
+/* Installed before anything else, so that a signal sent as soon as the run
+ * starts is not lost. Following, it asks the source to stop; otherwise the
+ * default action ends the process as usual. */
 static void on_stop(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (following) {
+        stop_requested = 1;
+        return;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static const char usage_text[] =
@@ -221,6 +229,11 @@ int main(int argc, char **argv)
     /* A closed pipe must show up as EPIPE from write(), which ends the run
      * quietly, rather than kill us before output is accounted for. */
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
     cli c;
     memset(&c, 0, sizeof c);
@@ -317,15 +330,9 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    if (c.src.follow) {
-        /* Following ends on Ctrl-C or SIGTERM: the source sees the flag at
-         * its next check and the run ends as if the input had. */
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_stop;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-    }
+    /* Following ends on Ctrl-C or SIGTERM: the source sees the flag at its
+     * next check and the run ends as if the input had. */
+    following = c.src.follow;
 
     rn_sink_opts so = {0};
     so.format = c.format >= 0 ? c.format : c.natural_format;

@@ -44,9 +44,9 @@ expect_err "log unknown option" 2 "log: unknown option" "$RUNNEL" log --bogus
 
 # Follow: lines appended, the file rotated, more lines, then Ctrl-C. Each
 # line exactly once, in order, exit 0.
-wait_lines() { # FILE N: wait (up to 10 s) until FILE has N lines
+wait_lines() { # FILE N: wait (up to 20 s) until FILE has N lines
     _i=0
-    while [ "$(grep -c '' "$1" 2>/dev/null || echo 0)" -lt "$2" ] && [ $_i -lt 100 ]; do
+    while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ] && [ $_i -lt 200 ]; do
         sleep 0.1
         _i=$((_i + 1))
     done
@@ -64,6 +64,13 @@ wait_lines "$T/fout" 5
 printf 'five\n' >>"$fl"
 wait_lines "$T/fout" 6
 kill -INT "$fpid"
+# A follower that ignores the signal must fail the test, not hang it.
+_i=0
+while kill -0 "$fpid" 2>/dev/null && [ $_i -lt 100 ]; do
+    sleep 0.1
+    _i=$((_i + 1))
+done
+kill -0 "$fpid" 2>/dev/null && kill -9 "$fpid"
 wait "$fpid"
 frc=$?
 if [ "$frc" = 0 ] && [ "$(cat "$T/fout")" = "$(printf 'one\ntwo\nthree\npart\nfour\nfive')" ]; then
