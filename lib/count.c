@@ -9,7 +9,8 @@
 #include <stdio.h>
 
 static const rn_field count_name = {"count", 5};
-static const rn_schema count_schema = {1, &count_name};
+static const unsigned char count_num[1] = {1};
+static const rn_schema count_schema = {1, &count_name, count_num};
 
 typedef struct count {
     rn_iter base;

@@ -297,6 +297,8 @@ static int finish(csv *c, size_t first, size_t nf, uint64_t line,
     c->r[c->n].nfields = nf;
     c->r[c->n].line = line;
     c->r[c->n].offset = off;
+    c->r[c->n].raw.ptr = raw;
+    c->r[c->n].raw.len = raw ? rawlen : 0;
     c->n++;
     c->fn = first + nf;
     return RN_OK;

@@ -17,7 +17,7 @@
 #define MIN_CARRY (4 * RN__KIB)
 
 static const rn_field line_name = {"line", 4};
-static const rn_schema line_schema = {1, &line_name};
+static const rn_schema line_schema = {1, &line_name, NULL};
 
 typedef struct lines {
     rn_iter base;
@@ -86,6 +86,7 @@ static inline void emit(lines *L, size_t i, const char *p, size_t len,
     L->r[i].nfields = 1;
     L->r[i].line = ++L->line;
     L->r[i].offset = off;
+    L->r[i].raw = L->f[i];
 }
 
 static int refill(lines *L)

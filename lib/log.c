@@ -43,10 +43,10 @@ static const rn_field clf_names[] = {
     NAME("status"), NAME("bytes"), NAME("referer"), NAME("agent"),
 };
 #undef NAME
-static const rn_schema pipe_schema = {3, pipe_names};
-static const rn_schema syslog_schema = {5, syslog_names};
-static const rn_schema clf_schema = {7, clf_names};
-static const rn_schema combined_schema = {9, clf_names};
+static const rn_schema pipe_schema = {3, pipe_names, NULL};
+static const rn_schema syslog_schema = {5, syslog_names, NULL};
+static const rn_schema clf_schema = {7, clf_names, NULL};
+static const rn_schema combined_schema = {9, clf_names, NULL};
 
 /* ---- reject reasons ------------------------------------------------------ */
 
@@ -529,6 +529,7 @@ static int log_next(rn_iter *it, rn_batch *out)
             if (RN__LIKELY(!why)) {
                 L->r[k].line = in[i].line;
                 L->r[k].offset = in[i].offset;
+                L->r[k].raw = line;
                 k++;
                 continue;
             }

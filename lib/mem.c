@@ -66,24 +66,28 @@ void rn__strfree(const rn_allocator *a, char *s)
         rn__free(a, s, strlen(s) + 1);
 }
 
-/* A schema is one allocation: the struct, then n views, then the name bytes,
- * so freeing needs only the total size, which is recomputed from the views. */
-static size_t schema_size(const rn_field *names, size_t n)
+/* A schema is one allocation: the struct, then n views, then n flags when
+ * typed, then the name bytes, so freeing needs only the total size, which
+ * is recomputed from the views. */
+static size_t schema_size(const rn_field *names, size_t n, bool typed)
 {
-    size_t size = sizeof(rn_schema) + n * sizeof(rn_field);
+    size_t size = sizeof(rn_schema) + n * sizeof(rn_field) + (typed ? n : 0);
     for (size_t i = 0; i < n; i++)
         size += names[i].len + 1;
     return size;
 }
 
-rn_schema *rn__schema_new(const rn_allocator *a, const rn_field *names,
-                          size_t n)
+rn_schema *rn__schema_new_typed(const rn_allocator *a, const rn_field *names,
+                                const unsigned char *num, size_t n)
 {
-    rn_schema *s = rn__alloc(a, schema_size(names, n));
+    rn_schema *s = rn__alloc(a, schema_size(names, n, num != NULL));
     if (!s)
         return NULL;
     rn_field *views = (rn_field *)(s + 1);
-    char *bytes = (char *)(views + n);
+    unsigned char *flags = (unsigned char *)(views + n);
+    char *bytes = (char *)flags + (num ? n : 0);
+    if (num)
+        memcpy(flags, num, n);
     for (size_t i = 0; i < n; i++) {
         if (names[i].len)
             memcpy(bytes, names[i].ptr, names[i].len);
@@ -94,13 +98,25 @@ rn_schema *rn__schema_new(const rn_allocator *a, const rn_field *names,
     }
     s->n = n;
     s->name = views;
+    s->num = num ? flags : NULL;
     return s;
+}
+
+rn_schema *rn__schema_new(const rn_allocator *a, const rn_field *names,
+                          size_t n)
+{
+    return rn__schema_new_typed(a, names, NULL, n);
 }
 
 void rn__schema_free(const rn_allocator *a, rn_schema *s)
 {
     if (s)
-        rn__free(a, s, schema_size(s->name, s->n));
+        rn__free(a, s, schema_size(s->name, s->n, s->num != NULL));
+}
+
+int rn_schema_is_number(const rn_schema *s, size_t i)
+{
+    return s && s->num && i < s->n && s->num[i];
 }
 
 size_t rn_schema_count(const rn_schema *s)

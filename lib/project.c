@@ -55,6 +55,7 @@ static int project_next(rn_iter *it, rn_batch *out)
         p->r[k].nfields = w;
         p->r[k].line = in->line;
         p->r[k].offset = in->offset;
+        p->r[k].raw = in->raw;
     }
     it->stats.records_in += b.n;
     out->recs = p->r;

@@ -129,12 +129,18 @@ typedef struct rn_field {
     size_t len;      /* number of bytes */
 } rn_field;
 
-/** One record: an array of field views plus where it came from. */
+/** One record: an array of field views plus where it came from. A record
+ *  with no fields is a separator (grep's "--" between context groups): text
+ *  output prints its raw bytes, the other formats skip it. */
 typedef struct rn_record {
     const rn_field *fields; /* nfields views, borrowed (see the rules above) */
     size_t nfields;         /* number of fields */
     uint64_t line;          /* 1-based line where the record starts, per file */
     uint64_t offset;        /* byte offset of its first byte, in decoded input */
+    rn_field raw;           /* the record's bytes as read, without the line
+                               end, when the reader has them in one piece
+                               (lines, log lines, unquoted CSV rows); else
+                               {NULL, 0} */
 } rn_record;
 
 /** A batch of records, borrowed like the records in it. n >= 1 whenever a
@@ -152,6 +158,10 @@ RN_API size_t rn_schema_count(const rn_schema *s);
 
 /** Name of field i (0-based); an empty view when i is out of range. */
 RN_API rn_field rn_schema_name(const rn_schema *s, size_t i);
+
+/** Nonzero when field i holds numbers a stage computed (count, sum...):
+ *  JSON output writes them as numbers; fields read from input are strings. */
+RN_API int rn_schema_is_number(const rn_schema *s, size_t i);
 
 /** Index of the field called name (len bytes), or -1 when there is none. */
 RN_API ptrdiff_t rn_schema_find(const rn_schema *s, const char *name,
@@ -211,7 +221,13 @@ typedef struct rn_stats {
     uint64_t rejected;    /* records that could not be parsed, not yielded */
     uint64_t fixed;       /* records yielded after repair (ragged CSV rows) */
     uint64_t bytes_in;    /* readers: bytes read from their sources */
+    uint64_t skipped;     /* values numeric aggregates skipped: not numbers */
 } rn_stats;
+
+/** A short human-readable account of what rn_stats cannot say, such as the
+ *  non-numeric values a groupby skipped per field ("amount: 12 not numbers");
+ *  "" when there is nothing to add. Valid until the next step or free. */
+RN_API const char *rn_stats_detail(const rn_iter *it);
 
 /** Copies the iterator's own counters (not its upstream's) into *out. */
 RN_API void rn_stats_of(const rn_iter *it, rn_stats *out);
@@ -391,6 +407,104 @@ RN_API rn_iter *rn_project_new(rn_iter *up, const char *const *names,
                                size_t n);
 
 /* ------------------------------------------------------------------------ */
+/* Stages. Each takes ownership of up. A field name that up does not have is  */
+/* an error that lists the fields and suggests the closest; it is reported at */
+/* construction when up's fields are known then, else at the first step.     */
+/* ------------------------------------------------------------------------ */
+
+/** Keeps the records for which expr is true. expr: comparisons == != < <= >
+ *  >= (numeric when both sides are numbers, byte-wise otherwise), =~ and !~
+ *  (PCRE2), contains, in (a, b, c), is empty, is not empty, joined with and,
+ *  or, not and parentheses. Operands: field names, $name, $3 (1-based
+ *  position), "string" or 'string', numbers, and bare words, which name a
+ *  field when up has one by that name and are strings otherwise (only on
+ *  the right of a comparison or in a list). == and != on a field called
+ *  "level" ignore case. A syntax error gives an iterator in error state
+ *  whose message names the column ("filter: column 9: expected a value"). */
+RN_API rn_iter *rn_filter_new(rn_iter *up, const char *expr);
+
+/** Options for grep. A zeroed struct is invalid: give at least a pattern. */
+typedef struct rn_grep_opts {
+    const char *const *patterns; /* PCRE2 patterns, any of which may match */
+    size_t npatterns;            /* at least 1 */
+    int ignore_case;             /* nonzero: -i */
+    int invert;                  /* nonzero: -v, keep what does not match */
+    size_t before, after;        /* context records: -B, -A (-C sets both) */
+} rn_grep_opts;
+
+/** Keeps the records whose whole line (rn_record.raw; without one, the fields
+ *  joined by ',') matches any pattern, with context records before and after
+ *  and a separator record between groups that are not adjacent, as grep -A
+ *  -B -C. Adds fields "_line" (the record's line number), "_pattern" (the
+ *  first pattern that matched, 1-based; empty for context) and "_match"
+ *  ("match" or "context"). */
+RN_API rn_iter *rn_grep_new(rn_iter *up, const rn_grep_opts *opts);
+
+/** Runs regex on field (NULL: "message" if up has it, else "line", else the
+ *  first field) and adds the named groups as fields (views into the field).
+ *  Records that do not match are dropped (counted as filtered), or kept with
+ *  empty group fields when keep is nonzero. A regex without named groups
+ *  names its first group "match" (or the whole match, without groups). */
+RN_API rn_iter *rn_extract_new(rn_iter *up, const char *field,
+                               const char *regex, int keep);
+
+/** Keeps only the named fields, in that order. */
+RN_API rn_iter *rn_select_new(rn_iter *up, const char *const *names, size_t n);
+/** Drops the named fields. */
+RN_API rn_iter *rn_reject_new(rn_iter *up, const char *const *names, size_t n);
+/** Renames old[i] to new_names[i]. */
+RN_API rn_iter *rn_rename_new(rn_iter *up, const char *const *old,
+                              const char *const *new_names, size_t n);
+/** The first n records; stops reading up after them. */
+RN_API rn_iter *rn_head_new(rn_iter *up, uint64_t n);
+/** All but the first n records. */
+RN_API rn_iter *rn_skip_new(rn_iter *up, uint64_t n);
+/** The last n records (a ring of n copies). */
+RN_API rn_iter *rn_tail_new(rn_iter *up, uint64_t n);
+/** The first record of each distinct combination of the named fields (all
+ *  fields when n is 0). Keeps every key seen: at most max_keys (0: 10
+ *  million), past which it stops with RN_ETOOBIG. */
+RN_API rn_iter *rn_uniq_new(rn_iter *up, const char *const *names, size_t n,
+                            size_t max_keys);
+/** A uniform random sample of n records (reservoir sampling), in input
+ *  order; seed 0 picks a fixed default so runs repeat. */
+RN_API rn_iter *rn_sample_new(rn_iter *up, uint64_t n, uint64_t seed);
+
+/** Options for groupby. A zeroed struct means every default. */
+typedef struct rn_groupby_opts {
+    size_t max_groups;    /* 0: 10 million; past it RN_ETOOBIG */
+    size_t max_distinct;  /* distinct:F values kept per group; 0: 1 million */
+} rn_groupby_opts;
+
+/** Groups records by the key fields (first-seen order) and yields one record
+ *  per group: the keys, then one field per aggregate: "count", "sum:F",
+ *  "mean:F", "min:F", "max:F", "first:F", "last:F", "var:F", "stddev:F"
+ *  (Welford), "distinct:F" (exact count), "mode:F". Output fields are named
+ *  count, sum_F, mean_F, ... Values that are not numbers are skipped by
+ *  numeric aggregates and counted (rn_stats.skipped, rn_stats_detail()).
+ *  Sums of decimals are exact up to 18 significant digits, compensated
+ *  (Kahan-Neumaier) doubles beyond. nkeys may be 0 (one group). */
+RN_API rn_iter *rn_groupby_new(rn_iter *up, const char *const *keys,
+                               size_t nkeys, const char *const *aggs,
+                               size_t naggs, const rn_groupby_opts *opts);
+
+/** The frequency table: groupby keys with count, sorted by count descending,
+ *  ties by key ascending. */
+RN_API rn_iter *rn_count_by_new(rn_iter *up, const char *const *keys,
+                                size_t nkeys, const rn_groupby_opts *opts);
+
+/** Sorts a bounded stream by the named fields: numeric compares as numbers
+ *  (non-numbers last), else byte-wise; reverse descends. Holds at most
+ *  max_records (0: 1 million) records, past which it stops with RN_ETOOBIG
+ *  naming the cap. Stable. */
+RN_API rn_iter *rn_sort_new(rn_iter *up, const char *const *keys, size_t n,
+                            int numeric, int reverse, size_t max_records);
+
+/** The n records with the largest numeric value of field (ties: first seen
+ *  first), largest first, in O(n) memory. */
+RN_API rn_iter *rn_top_new(rn_iter *up, size_t n, const char *field);
+
+/* ------------------------------------------------------------------------ */
 /* Sinks: writing records out.                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -399,7 +513,10 @@ enum rn_format {
     RN_FORMAT_TEXT = 0, /* fields joined by '\t', one record per line, as is */
     RN_FORMAT_CSV = 1,  /* RFC 4180, quoted only where needed, header first */
     RN_FORMAT_TSV = 2,  /* tab-separated; \t \n \r \\ escaped; header first */
-    RN_FORMAT_JSONL = 3 /* one JSON object per record, fields as strings */
+    RN_FORMAT_JSONL = 3, /* one JSON object per record: read fields as
+                            strings, computed numbers as numbers */
+    RN_FORMAT_TABLE = 4  /* aligned columns, numbers right-aligned; widths
+                            from the first 1000 records */
 };
 
 /** Options for sinks. A zeroed struct means every default. */

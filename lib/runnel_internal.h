@@ -43,14 +43,24 @@ void rn__strfree(const rn_allocator *a, char *s);
 /* ---- schema -------------------------------------------------------------- */
 
 struct rn_schema {
-    size_t n;             /* number of names */
-    const rn_field *name; /* n views into storage owned by the schema */
+    size_t n;                 /* number of names */
+    const rn_field *name;     /* n views into storage owned by the schema */
+    const unsigned char *num; /* n flags: computed numbers; NULL: none */
 };
 
 /* A schema owning copies of n names; NULL when memory runs out. */
 rn_schema *rn__schema_new(const rn_allocator *a, const rn_field *names,
                           size_t n);
+/* The same with flags marking computed numeric fields (num may be NULL). */
+rn_schema *rn__schema_new_typed(const rn_allocator *a, const rn_field *names,
+                                const unsigned char *num, size_t n);
 void rn__schema_free(const rn_allocator *a, rn_schema *s);
+
+/* Finds field name in s for stage it. On failure puts it in error state
+ * (RN_EINVAL) with a message that lists the fields and suggests the closest
+ * name, and returns -1. what names the stage ("filter", "groupby"). */
+ptrdiff_t rn__field_index(rn_iter *it, const char *what, const rn_schema *s,
+                          const char *name, size_t len);
 bool rn__schema_equal(const rn_schema *a, const rn_schema *b);
 
 /* ---- iterators ----------------------------------------------------------- */

@@ -177,7 +177,7 @@ void cli_on_reject(void *ud, const char *source, uint64_t line,
         {reason, strlen(reason)},
         {raw ? raw : "", raw ? rawlen : 0},
     };
-    rn_record r = {f, 5, line, offset};
+    rn_record r = {f, 5, line, offset, {NULL, 0}};
     rn_batch b = {&r, 1};
     /* A write error is sticky in the sink and reported at the end. */
     (void)rn_sink_write(c->rejects, c->rejects_schema, &b);
