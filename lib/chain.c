@@ -7,6 +7,8 @@
  */
 #include "runnel_internal.h"
 
+#include <string.h>
+
 typedef struct chain {
     rn_iter base;
     rn_open_fn open;
@@ -16,6 +18,10 @@ typedef struct chain {
     bool same_fields;    /* each must have the first one's field names */
     rn_schema *first;    /* a copy of the first one's names, owned */
     rn_stats done;       /* counters of the iterators already finished */
+    const rn_schema *seen; /* cur's schema the copy was made from */
+    rn_schema *own;      /* copy of the current schema: outlives cur */
+    rn_schema **old;     /* copies replaced by later ones, until close */
+    size_t nold;
 } chain;
 
 static int open_at(chain *c, size_t i)
@@ -56,6 +62,35 @@ static void sum_stats(chain *c)
     c->base.stats = s;
 }
 
+static int adopt_schema(chain *c)
+{
+    const rn_schema *s = c->cur->schema;
+    c->seen = s;
+    if (!s || rn__schema_equal(c->own, s))
+        return RN_OK;
+    rn_schema *copy = rn__schema_new_typed(&c->base.mem, s->name, s->num,
+                                           s->n);
+    rn_schema **old = copy && c->own
+                          ? rn__alloc(&c->base.mem,
+                                      (c->nold + 1) * sizeof *old)
+                          : NULL;
+    if (!copy || (c->own && !old)) {
+        rn__schema_free(&c->base.mem, copy);
+        return rn__iter_fail(&c->base, RN_ENOMEM, "chain: out of memory");
+    }
+    if (c->own) {
+        /* Records already handed out may name fields by the old copy. */
+        if (c->nold)
+            memcpy(old, c->old, c->nold * sizeof *old);
+        rn__free(&c->base.mem, c->old, c->nold * sizeof *old);
+        old[c->nold++] = c->own;
+        c->old = old;
+    }
+    c->own = copy;
+    c->base.schema = copy;
+    return RN_OK;
+}
+
 static void retire(chain *c)
 {
     sum_stats(c);
@@ -73,9 +108,11 @@ static int chain_next(rn_iter *it, rn_batch *out)
         int rc = rn_next_batch(c->cur, out);
         sum_stats(c);
         /* A reader may learn or widen its schema as it reads (--no-header,
-         * ragged rows): the chain shows the one of the batch in hand. */
-        if (rc == RN_ROW)
-            it->schema = c->cur->schema;
+         * ragged rows): the chain shows the one of the batch in hand, as a
+         * copy, since the reader is freed when its input ends. */
+        if (rc == RN_ROW && c->cur->schema != c->seen &&
+            adopt_schema(c) < 0)
+            return RN_ENOMEM;
         if (rc == RN_ROW || rc == RN_AGAIN)
             return rc;
         if (rc < 0)
@@ -94,6 +131,10 @@ static void chain_close(rn_iter *it)
     chain *c = (chain *)it;
     rn_free(c->cur);
     rn__schema_free(&it->mem, c->first);
+    rn__schema_free(&it->mem, c->own);
+    for (size_t i = 0; i < c->nold; i++)
+        rn__schema_free(&it->mem, c->old[i]);
+    rn__free(&it->mem, c->old, c->nold * sizeof *c->old);
 }
 
 static const rn__iter_vt chain_vt = {"chain", chain_next, chain_close};
@@ -114,7 +155,10 @@ rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
         return &c->base;
     }
     if (n > 0 && open_at(c, 0) == RN_OK) {
-        c->base.schema = c->cur->schema;
+        if (adopt_schema(c) < 0) {
+            rn_free(&c->base);
+            return NULL;
+        }
         if (c->same_fields && c->cur->schema) {
             const rn_schema *s = c->cur->schema;
             c->first = rn__schema_new(&c->base.mem, s->name, s->n);

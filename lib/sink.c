@@ -14,7 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "num.h"
+
 #define DEFAULT_BUF (64 * RN__KIB)
+#define TABLE_ROWS 1000
 #define MIN_BUF (4 * RN__KIB)
 
 struct rn_sink {
@@ -28,6 +31,20 @@ struct rn_sink {
     char *buf;
     size_t cap, len;
     uint64_t written;        /* bytes written so far, for messages */
+    /* The table format holds its first TABLE_ROWS records to size the
+     * columns, then prints the rest with those widths. */
+    bool table_fixed;        /* widths decided, rows stream out */
+    const rn_schema *tschema;
+    size_t tcols;            /* columns of the table */
+    size_t *width;           /* display width per column */
+    bool *right;             /* right-align: a numeric column */
+    size_t wcap;
+    char *tb;                /* held rows: bytes */
+    size_t tbcap, tblen;
+    size_t *toff;            /* held rows: start of each field in tb, and the
+                                end of the last (nrow * (tcols + 1)) */
+    size_t tocap, tolen;
+    size_t nrow;
     char name[64];
     char err[RN__ERRMSG_MAX];
 };
@@ -57,7 +74,7 @@ rn_sink *rn_sink_fd(int fd, const rn_sink_opts *o)
         snprintf(s->name, sizeof s->name, "<stdout>");
     else
         snprintf(s->name, sizeof s->name, "<fd %d>", fd);
-    if (s->format < RN_FORMAT_TEXT || s->format > RN_FORMAT_JSONL) {
+    if (s->format < RN_FORMAT_TEXT || s->format > RN_FORMAT_TABLE) {
         s->status = RN_EINVAL;
         snprintf(s->err, sizeof s->err, "%s: unknown output format %d",
                  s->name, s->format);
@@ -219,7 +236,18 @@ static int put_jsonl(rn_sink *s, const rn_schema *schema, const rn_field *f,
             rc = put_json(s, name);
         if (rc == RN_OK)
             rc = putc_(s, ':');
-        if (rc == RN_OK)
+        if (rc != RN_OK)
+            break;
+        /* Computed numbers are JSON numbers; an empty one (the mean of no
+         * values) is null. Fields as read stay strings: "08123" is an id. */
+        double d;
+        if (rn_schema_is_number(schema, i) && f[i].len == 0)
+            rc = put(s, "null", 4);
+        else if (rn_schema_is_number(schema, i) &&
+                 rn__parse_double(f[i].ptr, f[i].len, &d) == RN_OK &&
+                 d == d && d - d == 0)
+            rc = put(s, f[i].ptr, f[i].len);
+        else
             rc = put_json(s, f[i]);
     }
     if (rc == RN_OK)
@@ -245,15 +273,216 @@ static int put_row(rn_sink *s, const rn_field *f, size_t n)
     return rc == RN_OK ? putc_(s, '\n') : rc;
 }
 
+/* ---- table ----------------------------------------------------------- */
+
+/* Display width: UTF-8 characters, with control bytes shown as \n-style
+ * escapes of two columns, so multi-line values keep the rows aligned. */
+static size_t display_width(rn_field f)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < f.len; i++) {
+        unsigned char c = (unsigned char)f.ptr[i];
+        if (c < 0x20)
+            w += 2;
+        else if ((c & 0xC0) != 0x80)
+            w++;
+    }
+    return w;
+}
+
+static int put_cell(rn_sink *s, rn_field f, size_t width, bool right,
+                    bool last)
+{
+    size_t w = display_width(f), pad = w < width ? width - w : 0;
+    int rc = RN_OK;
+    if (right)
+        for (size_t i = 0; i < pad && rc == RN_OK; i++)
+            rc = putc_(s, ' ');
+    size_t start = 0;
+    for (size_t i = 0; i < f.len && rc == RN_OK; i++) {
+        unsigned char c = (unsigned char)f.ptr[i];
+        if (c >= 0x20)
+            continue;
+        char esc[2] = {'\\', c == '\n' ? 'n' : c == '\r' ? 'r'
+                                          : c == '\t' ? 't' : '?'};
+        rc = put(s, f.ptr + start, i - start);
+        if (rc == RN_OK)
+            rc = put(s, esc, 2);
+        start = i + 1;
+    }
+    if (rc == RN_OK)
+        rc = put(s, f.ptr + start, f.len - start);
+    if (!right && !last)
+        for (size_t i = 0; i < pad && rc == RN_OK; i++)
+            rc = putc_(s, ' ');
+    return rc;
+}
+
+static int put_table_row(rn_sink *s, const rn_field *f, size_t n)
+{
+    int rc = RN_OK;
+    for (size_t i = 0; i < s->tcols && rc == RN_OK; i++) {
+        rn_field v = i < n ? f[i] : (rn_field){"", 0};
+        if (i)
+            rc = put(s, "  ", 2);
+        if (rc == RN_OK)
+            rc = put_cell(s, v, s->width[i], s->right[i], i + 1 == s->tcols);
+    }
+    return rc == RN_OK ? putc_(s, '\n') : rc;
+}
+
+static bool grow_buf(rn_sink *s, void **buf, size_t *cap, size_t need,
+                     size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 256;
+    while (ncap < need)
+        ncap *= 2;
+    void *nb = rn__alloc(&s->mem, ncap * elem);
+    if (!nb)
+        return false;
+    if (*cap)
+        memcpy(nb, *buf, *cap * elem);
+    rn__free(&s->mem, *buf, *cap * elem);
+    *buf = nb;
+    *cap = ncap;
+    return true;
+}
+
+static int table_oom(rn_sink *s)
+{
+    s->status = RN_ENOMEM;
+    snprintf(s->err, sizeof s->err, "%s: out of memory sizing the table",
+             s->name);
+    return s->status;
+}
+
+/* Prints the held rows with widths from them and the header, then lets the
+ * rest stream. */
+static int table_fix(rn_sink *s)
+{
+    if (s->table_fixed)
+        return RN_OK;
+    s->table_fixed = true;
+    size_t nc = s->tcols;
+    for (size_t c = 0; c < nc; c++) {
+        rn_field name = rn_schema_name(s->tschema, c);
+        s->width[c] = display_width(name);
+        s->right[c] = rn_schema_is_number(s->tschema, c);
+    }
+    bool *allnum = s->right; /* numeric columns: flagged, or all numbers */
+    for (size_t c = 0; c < nc; c++) {
+        bool numeric = s->nrow > 0;
+        for (size_t r = 0; r < s->nrow; r++) {
+            size_t a = s->toff[r * (nc + 1) + c], b = s->toff[r * (nc + 1) + c + 1];
+            rn_field f = {s->tb + a, b - a};
+            size_t w = display_width(f);
+            if (w > s->width[c])
+                s->width[c] = w;
+            double d;
+            if (f.len && rn__parse_double(f.ptr, f.len, &d) != RN_OK)
+                numeric = false;
+        }
+        allnum[c] = allnum[c] || numeric;
+    }
+    int rc = RN_OK;
+    if (!s->no_header && s->tschema)
+        rc = put_table_row(s, s->tschema->name, rn_schema_count(s->tschema));
+    rn_field row[64];
+    for (size_t r = 0; r < s->nrow && rc == RN_OK; r++) {
+        for (size_t c = 0; c < nc && c < 64; c++) {
+            size_t a = s->toff[r * (nc + 1) + c], b = s->toff[r * (nc + 1) + c + 1];
+            row[c].ptr = s->tb + a;
+            row[c].len = b - a;
+        }
+        rc = put_table_row(s, row, nc < 64 ? nc : 64);
+    }
+    rn__free(&s->mem, s->tb, s->tbcap);
+    rn__free(&s->mem, s->toff, s->tocap * sizeof *s->toff);
+    s->tb = NULL;
+    s->toff = NULL;
+    s->tbcap = s->tocap = s->nrow = 0;
+    return rc < 0 ? s->status : RN_OK;
+}
+
+static int table_write(rn_sink *s, const rn_schema *schema, const rn_batch *b)
+{
+    if (!s->tschema) {
+        s->tschema = schema;
+        /* Wide records are shown in their first 64 columns; the table is for
+         * reading at a terminal, other formats carry everything. */
+        s->tcols = schema ? rn_schema_count(schema) : 0;
+        if (s->tcols > 64)
+            s->tcols = 64;
+        if (!grow_buf(s, (void **)&s->width, &s->wcap, s->tcols + 1,
+                      sizeof *s->width) ||
+            !(s->right = rn__calloc(&s->mem, s->tcols + 1)))
+            return table_oom(s);
+    }
+    size_t nc = s->tcols;
+    for (size_t i = 0; i < b->n; i++) {
+        const rn_record *r = &b->recs[i];
+        if (r->nfields == 0)
+            continue; /* separators mean nothing in a table */
+        if (s->table_fixed) {
+            if (put_table_row(s, r->fields, r->nfields) < 0)
+                return s->status;
+            continue;
+        }
+        size_t bytes = 0;
+        for (size_t c = 0; c < nc && c < r->nfields; c++)
+            bytes += r->fields[c].len;
+        if (!grow_buf(s, (void **)&s->tb, &s->tbcap, s->tblen + bytes, 1) ||
+            !grow_buf(s, (void **)&s->toff, &s->tocap,
+                      (s->nrow + 1) * (nc + 1), sizeof *s->toff))
+            return table_oom(s);
+        size_t *off = s->toff + s->nrow * (nc + 1);
+        for (size_t c = 0; c < nc; c++) {
+            off[c] = s->tblen;
+            if (c < r->nfields && r->fields[c].len) {
+                memcpy(s->tb + s->tblen, r->fields[c].ptr, r->fields[c].len);
+                s->tblen += r->fields[c].len;
+            }
+        }
+        off[nc] = s->tblen;
+        s->nrow++;
+        if (s->nrow == TABLE_ROWS && table_fix(s) < 0)
+            return s->status;
+    }
+    return RN_OK;
+}
+
 int rn_sink_write(rn_sink *s, const rn_schema *schema, const rn_batch *b)
 {
     if (!s || !b)
         return RN_EMISUSE;
     if (s->status < 0)
         return s->status;
+    if (s->format == RN_FORMAT_TABLE) {
+        if (table_write(s, schema, b) < 0)
+            return s->status;
+        return s->flush_each ? rn_sink_flush(s) : RN_OK;
+    }
+    if (s->format == RN_FORMAT_TEXT) {
+        /* The record as it was read when the reader kept it in one piece
+         * (a log line, a grep separator); else its fields joined by tabs. */
+        for (size_t i = 0; i < b->n; i++) {
+            const rn_record *r = &b->recs[i];
+            int rc = r->raw.ptr || r->nfields == 0
+                         ? put(s, r->raw.ptr, r->raw.len)
+                         : put_row(s, r->fields, r->nfields);
+            if (rc == RN_OK && (r->raw.ptr || r->nfields == 0))
+                rc = putc_(s, '\n');
+            if (rc < 0)
+                return s->status;
+        }
+        return s->flush_each ? drain(s) : RN_OK;
+    }
     if (s->format == RN_FORMAT_JSONL) {
         for (size_t i = 0; i < b->n; i++)
-            if (put_jsonl(s, schema, b->recs[i].fields, b->recs[i].nfields) < 0)
+            if (b->recs[i].nfields &&
+                put_jsonl(s, schema, b->recs[i].fields, b->recs[i].nfields) < 0)
                 return s->status;
         return s->flush_each ? drain(s) : RN_OK;
     }
@@ -264,7 +493,8 @@ int rn_sink_write(rn_sink *s, const rn_schema *schema, const rn_batch *b)
             return s->status;
     }
     for (size_t i = 0; i < b->n; i++)
-        if (put_row(s, b->recs[i].fields, b->recs[i].nfields) < 0)
+        if (b->recs[i].nfields &&
+            put_row(s, b->recs[i].fields, b->recs[i].nfields) < 0)
             return s->status;
     return s->flush_each ? drain(s) : RN_OK;
 }
@@ -274,6 +504,8 @@ int rn_sink_flush(rn_sink *s)
     if (!s)
         return RN_EMISUSE;
     if (s->status < 0)
+        return s->status;
+    if (s->format == RN_FORMAT_TABLE && s->tschema && table_fix(s) < 0)
         return s->status;
     return drain(s);
 }
@@ -290,6 +522,11 @@ void rn_sink_free(rn_sink *s)
     if (!s)
         return;
     rn_allocator a = s->mem;
+    rn__free(&a, s->tb, s->tbcap);
+    rn__free(&a, s->toff, s->tocap * sizeof *s->toff);
+    rn__free(&a, s->width, s->wcap * sizeof *s->width);
+    if (s->right)
+        rn__free(&a, s->right, s->tcols + 1);
     rn__free(&a, s->buf, s->cap);
     rn__free(&a, s, sizeof *s);
 }

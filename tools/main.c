@@ -44,8 +44,9 @@ static const char usage_text[] =
     "one pass, in constant memory.\n"
     "\n"
     "Options:\n"
-    "  -o, --output FORMAT  text, csv, tsv or jsonl (default: text for lines,\n"
-    "                       csv otherwise)\n"
+    "  -o, --output FORMAT  table, csv, tsv, jsonl or text (default: text for\n"
+    "                       lines and logs, else a table on a terminal and csv\n"
+    "                       in a pipe)\n"
     "      --no-header      no header line in csv and tsv output\n"
     "      --block-size N   bytes per read or mmap window (default 128K read,\n"
     "                       1M window; K and M suffixes)\n"
@@ -132,7 +133,10 @@ static int parse_format(const char *s)
         return RN_FORMAT_TSV;
     if (strcmp(s, "jsonl") == 0)
         return RN_FORMAT_JSONL;
-    cli_usage_error("-o: unknown format '%s' (text, csv, tsv or jsonl)", s);
+    if (strcmp(s, "table") == 0)
+        return RN_FORMAT_TABLE;
+    cli_usage_error("-o: unknown format '%s' (table, csv, tsv, jsonl or "
+                    "text)", s);
 }
 
 /* The next segment of the chain: argv[start] up to the next "then". */
@@ -336,6 +340,8 @@ int main(int argc, char **argv)
 
     rn_sink_opts so = {0};
     so.format = c.format >= 0 ? c.format : c.natural_format;
+    if (c.format < 0 && so.format == RN_FORMAT_CSV && isatty(STDOUT_FILENO))
+        so.format = RN_FORMAT_TABLE;
     so.no_header = c.no_header;
     so.flush_each = c.src.follow;
     rn_sink *sink = rn_sink_fd(STDOUT_FILENO, &so);
