@@ -89,6 +89,10 @@ $(TOOL): $(TOOL_OBJ) $(STATIC)
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TESTLIB_OBJ) $(STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(STATIC) -lcmocka $(LIBS) -lpthread
 
+$(BUILD)/bench/ceiling: bench/ceiling.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(CFLAGS) -o $@ $< -lz
+
 $(GEN_BIN): tests/gen.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(CFLAGS) -o $@ $<
@@ -128,7 +132,7 @@ bench-deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq time miller datamash gawk mawk ripgrep hyperfine
 
 ## bench: generate large inputs and time runnel against installed peers
-bench: all $(GEN_BIN)
+bench: all $(GEN_BIN) $(BUILD)/bench/ceiling
 	@BUILD=$(BUILD) sh bench/run.sh
 
 ## fuzz: run each libFuzzer target (FUZZ_SECONDS, default 60)

@@ -74,10 +74,11 @@ run wc-l "wc -l <$log"
 agree runnel-count wc-l
 command -v mawk >/dev/null && { run mawk "mawk 'END {print NR}' $log"; agree runnel-count mawk; }
 command -v gawk >/dev/null && { run gawk "gawk 'END {print NR}' $log"; agree runnel-count gawk; }
-run read-ceiling "cat $log"
+run read-ceiling "$BUILD/bench/ceiling read $log"
 
 header "Count lines of gzip input"
 run runnel-count-gz "$R lines $log.gz then count"
 run zcat-wc "gzip -dc $log.gz | wc -l"
 agree runnel-count-gz zcat-wc
-run inflate-ceiling "gzip -dc $log.gz"
+run zcat "gzip -dc $log.gz"
+run inflate-ceiling "$BUILD/bench/ceiling inflate $log.gz"
