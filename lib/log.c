@@ -491,6 +491,44 @@ static size_t auto_vote(logr *L)
     return L->ub.n;
 }
 
+/* Votes on the rest of the upstream batch; the lines before the decision
+ * match no format and are rejected as such. */
+static void vote(logr *L)
+{
+    size_t d = auto_vote(L);
+    L->base.stats.records_in += d - L->upos;
+    for (size_t i = L->upos; i < d; i++) {
+        rn_field line = line_of(&L->ub.recs[i]);
+        reject(L, &L->ub.recs[i], line,
+               is_blank(line.ptr, line.len) ? R_EMPTY : R_UNKNOWN);
+    }
+    L->upos = d;
+}
+
+/* At construction: decides "auto" now, so the fields are known before the
+ * first step and later stages can check their names. The batch it decided
+ * on stays pending (upstream views live until we pull again). A push source
+ * with no bytes yet leaves the decision to the first step. */
+static void prime(logr *L)
+{
+    rn_iter *it = &L->base;
+    while (L->fmt == F_AUTO) {
+        if (L->upos == L->ub.n) {
+            int rc = rn_next_batch(it->up, &L->ub);
+            if (rc != RN_ROW) {
+                L->ub.n = L->upos = 0;
+                if (rc == RN_DONE)
+                    set_format(L, F_PIPE);
+                else if (rc < 0)
+                    rn__iter_adopt(it, it->up, rc);
+                return;
+            }
+            L->upos = 0;
+        }
+        vote(L);
+    }
+}
+
 static int log_next(rn_iter *it, rn_batch *out)
 {
     logr *L = (logr *)it;
@@ -508,14 +546,7 @@ static int log_next(rn_iter *it, rn_batch *out)
             L->upos = 0;
         }
         if (RN__UNLIKELY(L->fmt == F_AUTO)) {
-            size_t d = auto_vote(L);
-            it->stats.records_in += d - L->upos;
-            for (size_t i = L->upos; i < d; i++) {
-                rn_field line = line_of(&L->ub.recs[i]);
-                reject(L, &L->ub.recs[i], line,
-                       is_blank(line.ptr, line.len) ? R_EMPTY : R_UNKNOWN);
-            }
-            L->upos = d;
+            vote(L);
             if (L->fmt == F_AUTO)
                 continue;
         }
@@ -723,6 +754,10 @@ rn_iter *rn_log_new(rn_iter *up, const rn_log_opts *opts)
         goto oom;
     if (which != F_AUTO)
         set_format(L, which);
+    else
+        prime(L);
+    if (L->base.status == RN_ENOMEM)
+        goto oom;
     return &L->base;
 oom:
     rn_free(&L->base);

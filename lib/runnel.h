@@ -363,15 +363,18 @@ typedef struct rn_log_opts {
 /** Parses each line that up yields (its first field) as a log record with
  *  named fields; see README "Log formats" for each format's fields. A line
  *  that does not match is rejected (rn_stats.rejected, on_reject), never
- *  yielded and never fatal. "auto" picks the built-in format that matches
- *  most of the first 64 lines. A bad format or regex gives an iterator in
+ *  yielded and never fatal. "auto" reads at construction up to the first
+ *  line some built-in format matches (at most 64 non-blank lines) and picks
+ *  the format most of them match, so the fields are known before the first
+ *  step (except on a push source with no bytes yet, which decides at the
+ *  first step). A bad format or regex gives an iterator in
  *  error state naming it (for a regex, the offset PCRE2 reports). Takes
  *  ownership of up. */
 RN_API rn_iter *rn_log_new(rn_iter *up, const rn_log_opts *opts);
 
-/** The format a log reader uses ("pipe", ... or "regex"), once known: after
- *  construction for a named format, after the first step for "auto". NULL
- *  for an iterator that is not a log reader, or before "auto" has decided. */
+/** The format a log reader uses ("pipe", ... or "regex"), once known
+ *  (normally from construction on). NULL for an iterator that is not a log
+ *  reader, or before "auto" has decided. */
 RN_API const char *rn_log_format(const rn_iter *it);
 
 /* ------------------------------------------------------------------------ */

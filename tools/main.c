@@ -329,9 +329,12 @@ int main(int argc, char **argv)
             cli_usage_error("'then' must be followed by a verb");
     }
     if (rn_status(it) < 0) {
+        /* Bad arguments are usage errors; a reader that already failed on
+         * its data (a corrupt gzip header read while priming) is not. */
+        int code = rn_status(it) == RN_EINVAL ? EXIT_USAGE : EXIT_DATA;
         fprintf(stderr, "runnel: %s\n", rn_errmsg(it));
         rn_free(it);
-        return EXIT_USAGE;
+        return code;
     }
 
     /* Following ends on Ctrl-C or SIGTERM: the source sees the flag at its
