@@ -37,7 +37,7 @@ int rn__expr_bind(rn__expr *e, rn_iter *it, const char *what,
 
 /* Evaluates e on r (e must be bound): 1 true, 0 false, or a negative status
  * when a regex match fails for want of memory (RN_ENOMEM) or hits a PCRE2
- * limit (RN_ERANGE); rn__expr_why() then says why. Allocates nothing, except
+ * limit (RN_ETOOBIG); rn__expr_why() then says why. Allocates nothing, except
  * that PCRE2's interpreter may grow its retained backtracking frames. */
 int rn__expr_eval(rn__expr *e, const rn_record *r);
 

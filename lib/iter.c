@@ -150,6 +150,11 @@ void rn_stats_of(const rn_iter *it, rn_stats *out)
         memset(out, 0, sizeof *out);
 }
 
+const char *rn_stats_detail(const rn_iter *it)
+{
+    return it && it->detail ? it->detail : "";
+}
+
 rn_iter *rn_upstream(const rn_iter *it)
 {
     return it ? it->up : NULL;

@@ -90,6 +90,11 @@ struct rn_iter {
     rn_batch cur;              /* batch being drained by rn_next() */
     size_t pos;                /* next record of cur for rn_next() */
     char err[RN__ERRMSG_MAX];  /* message of a sticky error */
+    const char *detail;        /* rn_stats_detail() text in the module's own
+                                  storage, kept up to date by the module; NULL:
+                                  none. A field rather than a vtable entry so
+                                  that the vtables' positional initialisers
+                                  stay complete (-Wmissing-field-initializers) */
 };
 
 /* Allocates a zeroed iterator of size bytes (size >= sizeof(struct rn_iter))

@@ -218,6 +218,40 @@ static int put_json(rn_sink *s, rn_field f)
     return rc == RN_OK ? putc_(s, '"') : rc;
 }
 
+/* Whether bytes are a number as JSON writes one (RFC 8259 section 6):
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (i < n && p[i] == '-')
+        i++;
+    if (i == n || p[i] < '0' || p[i] > '9')
+        return false;
+    if (p[i] == '0')
+        i++;
+    else
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    if (i < n && p[i] == '.') {
+        size_t d = ++i;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    return i == n;
+}
+
 /* {"name":"value",...}; fields past the schema are named _N. */
 static int put_jsonl(rn_sink *s, const rn_schema *schema, const rn_field *f,
                      size_t n)
@@ -241,14 +275,21 @@ static int put_jsonl(rn_sink *s, const rn_schema *schema, const rn_field *f,
         /* Computed numbers are JSON numbers; an empty one (the mean of no
          * values) is null. Fields as read stay strings: "08123" is an id. */
         double d;
-        if (rn_schema_is_number(schema, i) && f[i].len == 0)
+        if (rn_schema_is_number(schema, i) && f[i].len == 0) {
             rc = put(s, "null", 4);
-        else if (rn_schema_is_number(schema, i) &&
-                 rn__parse_double(f[i].ptr, f[i].len, &d) == RN_OK &&
-                 d == d && d - d == 0)
+        } else if (rn_schema_is_number(schema, i) &&
+                   json_number(f[i].ptr, f[i].len)) {
             rc = put(s, f[i].ptr, f[i].len);
-        else
-            rc = put_json(s, f[i]);
+        } else if (rn_schema_is_number(schema, i) &&
+                   rn__parse_double(f[i].ptr, f[i].len, &d) == RN_OK &&
+                   d == d && d - d == 0) {
+            /* A number as the input wrote it (".5", "+1.50"): rewritten in
+             * the form JSON accepts. */
+            char num[RN__FMT_DOUBLE_MAX];
+            rc = put(s, num, rn__fmt_double(d, num));
+        } else {
+            rc = put_json(s, f[i]); /* inf, nan, text: a string */
+        }
     }
     if (rc == RN_OK)
         rc = putc_(s, '}');

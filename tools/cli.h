@@ -39,6 +39,8 @@ typedef struct cli {
     char **union_names;      /* --union: every file's fields, owned */
     size_t nunion;
     rn_iter *log_reader;     /* the log stage, for --stats */
+    void **kept;             /* verb arguments kept for the chain, owned */
+    size_t nkept;
 } cli;
 
 /* The reject callback for readers: writes to c->rejects (a TSV sink). */

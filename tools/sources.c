@@ -316,6 +316,9 @@ static rn_iter *build_log(cli *c, rn_iter *up, int argc, char **argv)
 void cli_sources_free(cli *c)
 {
     free(c->file_list);
+    for (size_t i = 0; i < c->nkept; i++)
+        free(c->kept[i]);
+    free(c->kept);
     for (size_t i = 0; i < c->nunion; i++)
         free(c->union_names[i]);
     free(c->union_names);

@@ -61,7 +61,7 @@ expect_err "unknown option" 2 "unknown option '--bogus'" "$RUNNEL" --bogus lines
 expect_err "unknown lines option" 2 "lines: unknown option" "$RUNNEL" lines --bogus
 expect_err "bad format" 2 "unknown format 'xml'" "$RUNNEL" -o xml lines
 expect_err "bad block size" 2 "not a size" "$RUNNEL" --block-size 12Q lines
-expect_err "count takes no args" 2 "count: takes no arguments" "$RUNNEL" lines data/fixtures/lf.txt then count x
+expect_err "count takes no args" 2 "count: unexpected argument .x." "$RUNNEL" lines data/fixtures/lf.txt then count x
 expect_err "verb first" 2 "is a verb" "$RUNNEL" count
 printf 'abc\n' | gzip -c | head -c 12 >"$T/trunc.gz"
 expect_err "truncated gzip" 1 "truncated gzip" "$RUNNEL" lines "$T/trunc.gz"

@@ -17,3 +17,7 @@ expect "text prints log lines as read" 0 "$(head -3 data/app.log)" \
     sh -c '"$0" -o text log data/app.log | head -3' "$RUNNEL"
 expect "csv in a pipe by default" 0 "$(printf 'count\n3')" \
     sh -c 'printf "a\nb\nc\n" | "$0" lines then count' "$RUNNEL"
+# A computed field that repeats an input number as written (min, max) is
+# still valid JSON: ".5" and "+1.50" are rewritten, "inf" stays a string.
+expect "jsonl: min/max as JSON numbers" 0 '{"min_v":0.5,"max_v":1.5}' \
+    sh -c 'printf "v\n.5\n+1.50\n1\n" | "$0" -o jsonl csv then groupby min:v max:v' "$RUNNEL"

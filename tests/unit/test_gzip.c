@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 typedef struct buf {
     char *p;
@@ -152,7 +152,7 @@ static void roundtrip(const void *data, size_t len)
     free(z);
 }
 
-/* ---- round trips ---------------------------------------------------------- */
+/* ---- round trips --------------------------------------------------------- */
 
 static void test_roundtrip_small(void **state)
 {
@@ -243,7 +243,7 @@ static void test_blocks_are_full(void **state)
     free(t);
 }
 
-/* ---- multi-member ---------------------------------------------------------- */
+/* ---- multi-member -------------------------------------------------------- */
 
 static void test_multi_member(void **state)
 {
@@ -288,7 +288,7 @@ static void test_multi_member(void **state)
     free(ga), free(gb), free(gc), free(ge), free(c);
 }
 
-/* ---- plain input ----------------------------------------------------------- */
+/* ---- plain input --------------------------------------------------------- */
 
 static void test_plain_passthrough(void **state)
 {
@@ -329,7 +329,7 @@ static void test_plain_zero_copy(void **state)
     rn_source_free(s);
 }
 
-/* ---- bad input -------------------------------------------------------------- */
+/* ---- bad input ----------------------------------------------------------- */
 
 /* Expects code with needle in the message (at its very end when at_end).
  * Output before the failure must be a prefix of want, and all of it when
@@ -471,7 +471,7 @@ static void test_no_decompress(void **state)
     free(ga);
 }
 
-/* ---- the inner source: RN_AGAIN, errors, bytes read ------------------------ */
+/* ---- the inner source: RN_AGAIN, errors, bytes read ---------------------- */
 
 /* An inner source that answers RN_AGAIN before every block of `chunk` bytes
  * and fails with fail_code after fail_after bytes (when fail_code != 0). */
@@ -594,7 +594,7 @@ static void test_inner_error(void **state)
     free(t);
 }
 
-/* ---- memory ------------------------------------------------------------------ */
+/* ---- memory -------------------------------------------------------------- */
 
 static void test_failing_allocator(void **state)
 {

@@ -737,7 +737,7 @@ static void test_regex_limits(void **state)
     free(t);
 }
 
-/* ---- bad formats ---------------------------------------------------------- */
+/* ---- bad formats --------------------------------------------------------- */
 
 static void expect_bad_format(const char *format, const char *want_msg,
                               const char *want_part)
@@ -841,7 +841,7 @@ static void test_no_empty_batches(void **state)
     free(t);
 }
 
-/* ---- allocation failures -------------------------------------------------- */
+/* ---- allocation failures ------------------------------------------------- */
 
 static void fail_each_allocation(const char *text, size_t len,
                                  const char *format)

@@ -154,7 +154,7 @@ static void test_fmt_i64_round_trips(void **state)
     }
 }
 
-/* ---- exact decimals -------------------------------------------------------- */
+/* ---- exact decimals ------------------------------------------------------ */
 
 static void test_parse_decimal(void **state)
 {
@@ -260,7 +260,7 @@ static void test_fmt_decimal(void **state)
     }
 }
 
-/* ---- doubles ---------------------------------------------------------------- */
+/* ---- doubles ------------------------------------------------------------- */
 
 static void test_parse_double_cases(void **state)
 {

@@ -1,0 +1,856 @@
+/*
+ * groupby.c - groupby and count-by: drain the upstream, keep one small state
+ * per group, then yield the groups (first-seen order, or by count for
+ * count-by) in batches.
+ *
+ * A record's key is its key fields joined with length prefixes (so ("ab","c")
+ * and ("a","bc") differ), hashed once and interned: the bytes are copied into
+ * an arena when the group is first seen and never again. Group ids are dense
+ * and index pages of fixed-size states (zeroed = empty), laid out per input
+ * field so that sum:x and mean:x share one sum and a field is parsed as a
+ * number once per record. Nothing is allocated per record except when a new
+ * group, a new distinct value or a longer kept value arrives; memory is
+ * O(groups + distinct values), never O(records).
+ */
+#include "agg.h"
+#include "intern.h"
+#include "num.h"
+#include "runnel_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GROUPS_PER_PAGE 256
+#define DEFAULT_MAX_GROUPS ((size_t)10000000)
+#define DEFAULT_MAX_DISTINCT ((size_t)1000000)
+#define VARINT_MAX 10 /* bytes of a 64-bit length in LEB128 */
+
+/* What a group keeps for one input field, by the aggregates that read it. */
+enum {
+    NEED_SUM = 1,     /* sum, mean */
+    NEED_MIN = 2,
+    NEED_MAX = 4,
+    NEED_WELFORD = 8, /* var, stddev */
+    NEED_FIRST = 16,
+    NEED_LAST = 32,
+    NEED_SET = 64     /* distinct, mode */
+};
+#define NEED_NUMBER (NEED_SUM | NEED_MIN | NEED_MAX | NEED_WELFORD)
+
+/* One input field that aggregates read. */
+typedef struct column {
+    rn_field name;     /* the field's name (copy in meta) */
+    ptrdiff_t idx;     /* its position upstream */
+    unsigned need;     /* NEED_* */
+    uint32_t set;      /* set id in the values table (NEED_SET) */
+    size_t off_sum, off_min, off_max, off_wel; /* state offsets in a group */
+    size_t off_first, off_last, off_set;
+    uint64_t skipped;  /* values that were not numbers */
+} column;
+
+typedef struct output {
+    int kind;   /* enum rn__agg_kind */
+    size_t col; /* the column it reads (not for count) */
+} output;
+
+/* The first bytes of every group's state. */
+typedef struct group_head {
+    uint64_t count; /* records in the group */
+} group_head;
+
+enum { ST_DRAIN, ST_EMIT };
+
+typedef struct groupby {
+    rn_iter base;
+    const char *what;        /* "groupby" or "count-by", for messages */
+    bool by_count;           /* count-by: yield sorted by count */
+    int state;               /* ST_* */
+    size_t nkeys;            /* key fields */
+    ptrdiff_t *key_idx;      /* their positions upstream */
+    column *cols;            /* input fields of the aggregates */
+    size_t ncols;
+    output *outs;            /* one per aggregate, in the order given */
+    size_t nouts;
+    size_t ntext;            /* outputs formatted into text per record */
+    rn_schema *schema;       /* keys then aggregates, owned */
+    const rn_schema *seen;   /* upstream schema the positions are for */
+    rn__arena meta;          /* column names and construction scratch */
+    size_t max_groups;
+    uint64_t max_distinct;
+    rn__interner keys;       /* joined key -> group id */
+    char *kbuf;              /* the joined key being built */
+    size_t kcap;
+    unsigned char **pages;   /* GROUPS_PER_PAGE states each */
+    size_t npages, pcap;
+    size_t stride;           /* bytes of one group's state */
+    size_t ngroups;          /* groups that have a state */
+    bool frees_bytes;        /* some state owns a heap buffer */
+    rn__agg_values values;   /* distinct and mode, all groups and fields */
+    uint32_t *order;         /* count-by: group ids in output order */
+    size_t order_n;
+    size_t pos;              /* next group to yield */
+    rn_record *recs;         /* output batch: out_cap records */
+    rn_field *fields;        /* out_cap * (nkeys + nouts) views */
+    char *text;              /* out_cap * ntext formatted numbers */
+    size_t out_cap;
+    char detail[RN__ERRMSG_MAX]; /* rn_stats_detail() text */
+} groupby;
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static ptrdiff_t find_column(const groupby *g, const char *name, size_t len)
+{
+    for (size_t i = 0; i < g->ncols; i++)
+        if (g->cols[i].name.len == len &&
+            memcmp(g->cols[i].name.ptr, name, len) == 0)
+            return (ptrdiff_t)i;
+    return -1;
+}
+
+static unsigned need_of(int kind)
+{
+    switch (kind) {
+    case RN__AGG_SUM:
+    case RN__AGG_MEAN:
+        return NEED_SUM;
+    case RN__AGG_MIN:
+        return NEED_MIN;
+    case RN__AGG_MAX:
+        return NEED_MAX;
+    case RN__AGG_VAR:
+    case RN__AGG_STDDEV:
+        return NEED_WELFORD;
+    case RN__AGG_FIRST:
+        return NEED_FIRST;
+    case RN__AGG_LAST:
+        return NEED_LAST;
+    case RN__AGG_DISTINCT:
+    case RN__AGG_MODE:
+        return NEED_SET;
+    default:
+        return 0;
+    }
+}
+
+/* Lays out each group's state: the head, then per column what it needs. */
+static void layout(groupby *g)
+{
+    size_t off = align8(sizeof(group_head));
+    uint32_t sets = 0;
+    for (size_t i = 0; i < g->ncols; i++) {
+        column *c = &g->cols[i];
+        if (c->need & NEED_SUM) {
+            c->off_sum = off;
+            off = align8(off + sizeof(rn__agg_sum));
+        }
+        if (c->need & NEED_MIN) {
+            c->off_min = off;
+            off = align8(off + sizeof(rn__agg_ext));
+        }
+        if (c->need & NEED_MAX) {
+            c->off_max = off;
+            off = align8(off + sizeof(rn__agg_ext));
+        }
+        if (c->need & NEED_WELFORD) {
+            c->off_wel = off;
+            off = align8(off + sizeof(rn__agg_welford));
+        }
+        if (c->need & NEED_FIRST) {
+            c->off_first = off;
+            off = align8(off + sizeof(rn__agg_bytes));
+        }
+        if (c->need & NEED_LAST) {
+            c->off_last = off;
+            off = align8(off + sizeof(rn__agg_bytes));
+        }
+        if (c->need & NEED_SET) {
+            c->off_set = off;
+            off = align8(off + sizeof(rn__agg_set));
+            c->set = sets++;
+        }
+        if (c->need & (NEED_MIN | NEED_MAX | NEED_FIRST | NEED_LAST))
+            g->frees_bytes = true;
+    }
+    g->stride = off;
+}
+
+/* Finds the positions of the key and aggregate fields in s. false (with the
+ * error set) when one is missing. */
+static bool resolve(groupby *g, const rn_schema *s)
+{
+    for (size_t i = 0; i < g->nkeys; i++) {
+        rn_field n = g->schema->name[i];
+        g->key_idx[i] = rn__field_index(&g->base, g->what, s, n.ptr, n.len);
+        if (g->key_idx[i] < 0)
+            return false;
+    }
+    for (size_t i = 0; i < g->ncols; i++) {
+        column *c = &g->cols[i];
+        c->idx = rn__field_index(&g->base, g->what, s, c->name.ptr,
+                                 c->name.len);
+        if (c->idx < 0)
+            return false;
+    }
+    g->seen = s;
+    return true;
+}
+
+/* Parses the aggregates and builds the output schema. RN_OK, RN_EINVAL
+ * (message set) or RN_ENOMEM. */
+static int setup(groupby *g, const char *const *keys, size_t nkeys,
+                 const char *const *aggs, size_t naggs)
+{
+    rn_iter *it = &g->base;
+    if ((nkeys && !keys) || (naggs && !aggs))
+        return rn__iter_fail(it, RN_EINVAL, "%s: no key or aggregate list",
+                             g->what);
+    if (nkeys == 0 && naggs == 0)
+        return rn__iter_fail(it, RN_EINVAL,
+                             "%s: nothing to compute: give keys or aggregates",
+                             g->what);
+    for (size_t i = 0; i < nkeys; i++)
+        if (!keys[i])
+            return rn__iter_fail(it, RN_EINVAL, "%s: key %zu is NULL",
+                                 g->what, i + 1);
+    g->nkeys = nkeys;
+    size_t nout = nkeys + naggs;
+    g->key_idx = rn__arena_alloc(&g->meta, (nkeys + 1) * sizeof *g->key_idx,
+                                 sizeof(void *));
+    g->cols = rn__arena_alloc(&g->meta, (naggs + 1) * sizeof *g->cols,
+                              sizeof(void *));
+    g->outs = rn__arena_alloc(&g->meta, (naggs + 1) * sizeof *g->outs,
+                              sizeof(void *));
+    rn_field *names = rn__arena_alloc(&g->meta, nout * sizeof *names,
+                                      sizeof(void *));
+    unsigned char *num = rn__arena_alloc(&g->meta, nout, 1);
+    if (!g->key_idx || !g->cols || !g->outs || !names || !num)
+        return RN_ENOMEM;
+    for (size_t i = 0; i < nkeys; i++) {
+        names[i].ptr = keys[i];
+        names[i].len = strlen(keys[i]);
+        num[i] = 0;
+    }
+    for (size_t i = 0; i < naggs; i++) {
+        if (!aggs[i])
+            return rn__iter_fail(it, RN_EINVAL, "%s: aggregate %zu is NULL",
+                                 g->what, i + 1);
+        int kind = 0;
+        const char *field = NULL;
+        size_t flen = 0;
+        const char *bad = rn__agg_parse(aggs[i], &kind, &field, &flen);
+        if (bad)
+            return rn__iter_fail(
+                it, RN_EINVAL,
+                "%s: '%s': %s (aggregates: count, sum:F, mean:F, min:F, "
+                "max:F, first:F, last:F, var:F, stddev:F, distinct:F, "
+                "mode:F)",
+                g->what, aggs[i], bad);
+        output *o = &g->outs[g->nouts++];
+        o->kind = kind;
+        o->col = 0;
+        rn_field *name = &names[nkeys + i];
+        num[nkeys + i] = (unsigned char)rn__agg_is_number(kind);
+        if (kind == RN__AGG_COUNT) {
+            name->ptr = "count";
+            name->len = 5;
+            g->ntext++;
+            continue;
+        }
+        if (rn__agg_is_number(kind) && kind != RN__AGG_MIN &&
+            kind != RN__AGG_MAX)
+            g->ntext++;
+        ptrdiff_t c = find_column(g, field, flen);
+        if (c < 0) {
+            char *copy = rn__arena_dup(&g->meta, field, flen);
+            if (!copy)
+                return RN_ENOMEM;
+            column *col = &g->cols[g->ncols];
+            memset(col, 0, sizeof *col);
+            col->name.ptr = copy;
+            col->name.len = flen;
+            col->idx = -1;
+            c = (ptrdiff_t)g->ncols++;
+        }
+        g->cols[c].need |= need_of(kind);
+        o->col = (size_t)c;
+        const char *an = rn__agg_name(kind);
+        size_t alen = strlen(an);
+        char *nm = rn__arena_alloc(&g->meta, alen + 1 + flen, 1);
+        if (!nm)
+            return RN_ENOMEM;
+        memcpy(nm, an, alen);
+        nm[alen] = '_';
+        memcpy(nm + alen + 1, field, flen);
+        name->ptr = nm;
+        name->len = alen + 1 + flen;
+    }
+    layout(g);
+    g->schema = rn__schema_new_typed(&it->mem, names, num, nout);
+    if (!g->schema)
+        return RN_ENOMEM;
+    it->schema = g->schema;
+    if (it->up->schema && !resolve(g, it->up->schema))
+        return it->status;
+    return RN_OK;
+}
+
+/* ---- draining ------------------------------------------------------------------ */
+
+static inline rn_field field_at(const rn_record *r, ptrdiff_t idx)
+{
+    if ((size_t)idx < r->nfields)
+        return r->fields[idx];
+    rn_field none = {"", 0};
+    return none; /* a short record: the field is empty */
+}
+
+static inline unsigned char *state_of(const groupby *g, size_t id)
+{
+    return g->pages[id / GROUPS_PER_PAGE] + (id % GROUPS_PER_PAGE) * g->stride;
+}
+
+static size_t put_varint(uint64_t v, char *p)
+{
+    size_t k = 0;
+    while (v >= 0x80) {
+        p[k++] = (char)(unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[k++] = (char)(unsigned char)v;
+    return k;
+}
+
+static size_t get_varint(const char *p, uint64_t *v)
+{
+    size_t k = 0;
+    unsigned shift = 0;
+    uint64_t r = 0;
+    unsigned char b;
+    do {
+        b = (unsigned char)p[k++];
+        r |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+    } while (b & 0x80);
+    *v = r;
+    return k;
+}
+
+/* Joins the key fields of r: each but the last after its length, so no two
+ * different tuples join alike. One key needs no copy. RN_OK or RN_ENOMEM. */
+static int key_of(groupby *g, const rn_record *r, rn_field *key)
+{
+    if (g->nkeys <= 1) {
+        if (g->nkeys == 0) {
+            key->ptr = "";
+            key->len = 0;
+        } else {
+            *key = field_at(r, g->key_idx[0]);
+        }
+        return RN_OK;
+    }
+    size_t need = 0;
+    for (size_t i = 0; i < g->nkeys; i++) {
+        size_t len = field_at(r, g->key_idx[i]).len;
+        if (len > SIZE_MAX / 2 - need - VARINT_MAX)
+            return RN_ENOMEM;
+        need += len + VARINT_MAX;
+    }
+    if (need > g->kcap) {
+        size_t cap = g->kcap ? g->kcap : 256;
+        while (cap < need)
+            cap *= 2;
+        char *b = rn__alloc(&g->base.mem, cap);
+        if (!b)
+            return RN_ENOMEM;
+        rn__free(&g->base.mem, g->kbuf, g->kcap);
+        g->kbuf = b;
+        g->kcap = cap;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < g->nkeys; i++) {
+        rn_field f = field_at(r, g->key_idx[i]);
+        if (i + 1 < g->nkeys)
+            k += put_varint(f.len, g->kbuf + k);
+        if (f.len)
+            memcpy(g->kbuf + k, f.ptr, f.len);
+        k += f.len;
+    }
+    key->ptr = g->kbuf;
+    key->len = k;
+    return RN_OK;
+}
+
+/* The group of key, made (with an empty state) when new. */
+static int group_of(groupby *g, rn_field key, size_t *id)
+{
+    uint32_t gid;
+    int rc = rn__intern(&g->keys, key.ptr, key.len, &gid);
+    if (RN__LIKELY(rc == RN_OK && gid < g->ngroups)) {
+        *id = gid;
+        return RN_OK;
+    }
+    if (rc == RN_ETOOBIG || (rc == RN_OK && gid >= g->max_groups))
+        return rn__iter_fail(&g->base, RN_ETOOBIG,
+                             "%s: more than %zu groups (the max_groups cap)",
+                             g->what, g->max_groups);
+    if (rc != RN_OK)
+        return rc;
+    size_t page = gid / GROUPS_PER_PAGE;
+    if (page >= g->npages) {
+        if (g->npages == g->pcap) {
+            size_t cap = g->pcap ? g->pcap * 2 : 16;
+            unsigned char **p = rn__alloc(&g->base.mem, cap * sizeof *p);
+            if (!p)
+                return RN_ENOMEM;
+            if (g->npages)
+                memcpy(p, g->pages, g->npages * sizeof *p);
+            rn__free(&g->base.mem, g->pages, g->pcap * sizeof *p);
+            g->pages = p;
+            g->pcap = cap;
+        }
+        g->pages[g->npages] =
+            rn__calloc(&g->base.mem, GROUPS_PER_PAGE * g->stride);
+        if (!g->pages[g->npages])
+            return RN_ENOMEM;
+        g->npages++;
+    }
+    *id = g->ngroups++;
+    return RN_OK;
+}
+
+/* Updates the states of group id with one column's value. */
+static int update(groupby *g, column *c, unsigned char *st, size_t id,
+                  rn_field v)
+{
+    const rn_allocator *mem = &g->base.mem;
+    int rc;
+    if (c->need & NEED_NUMBER) {
+        rn__agg_num x;
+        if (!rn__agg_num_parse(&x, v.ptr, v.len)) {
+            c->skipped++;
+            g->base.stats.skipped++;
+        } else {
+            if (c->need & NEED_SUM)
+                rn__agg_sum_add((rn__agg_sum *)(st + c->off_sum), &x);
+            if ((c->need & NEED_MIN) &&
+                (rc = rn__agg_ext_add((rn__agg_ext *)(st + c->off_min), mem,
+                                      &x, false)) != RN_OK)
+                return rc;
+            if ((c->need & NEED_MAX) &&
+                (rc = rn__agg_ext_add((rn__agg_ext *)(st + c->off_max), mem,
+                                      &x, true)) != RN_OK)
+                return rc;
+            if (c->need & NEED_WELFORD)
+                rn__agg_welford_add((rn__agg_welford *)(st + c->off_wel),
+                                    rn__agg_num_double(&x));
+        }
+    }
+    if (c->need & NEED_FIRST) {
+        rn__agg_bytes *b = (rn__agg_bytes *)(st + c->off_first);
+        if (!b->have && (rc = rn__agg_bytes_set(b, mem, v.ptr, v.len)) != RN_OK)
+            return rc;
+    }
+    if ((c->need & NEED_LAST) &&
+        (rc = rn__agg_bytes_set((rn__agg_bytes *)(st + c->off_last), mem,
+                                v.ptr, v.len)) != RN_OK)
+        return rc;
+    if (c->need & NEED_SET) {
+        rc = rn__agg_values_add(&g->values, (rn__agg_set *)(st + c->off_set),
+                                c->set, (uint32_t)id, v.ptr, v.len,
+                                g->max_distinct);
+        if (rc == RN_ETOOBIG)
+            return rn__iter_fail(
+                &g->base, RN_ETOOBIG,
+                "%s: more than %llu distinct values of '%.*s' in one group "
+                "(the max_distinct cap)",
+                g->what, (unsigned long long)g->max_distinct,
+                (int)c->name.len, c->name.ptr);
+        if (rc != RN_OK)
+            return rc;
+    }
+    return RN_OK;
+}
+
+/* Adds the records of one batch. On failure the error is set. */
+static int absorb(groupby *g, const rn_batch *b)
+{
+    for (size_t k = 0; k < b->n; k++) {
+        const rn_record *r = &b->recs[k];
+        rn_field key;
+        size_t id;
+        int rc = key_of(g, r, &key);
+        if (rc == RN_OK)
+            rc = group_of(g, key, &id);
+        if (rc == RN_OK) {
+            unsigned char *st = state_of(g, id);
+            ((group_head *)st)->count++;
+            for (size_t i = 0; i < g->ncols && rc == RN_OK; i++)
+                rc = update(g, &g->cols[i], st, id,
+                            field_at(r, g->cols[i].idx));
+        }
+        g->base.stats.records_in++;
+        if (rc != RN_OK) {
+            if (g->base.status >= 0)
+                rn__iter_fail(&g->base, rc, "%s: %s (%zu groups)", g->what,
+                              rn_strerror(rc), g->ngroups);
+            return rc;
+        }
+    }
+    return RN_OK;
+}
+
+static int drain(groupby *g)
+{
+    rn_iter *it = &g->base;
+    rn_batch b;
+    int rc;
+    while ((rc = rn_next_batch(it->up, &b)) == RN_ROW) {
+        /* A ragged CSV may widen its schema: positions are looked up again
+         * (names keep their positions, so this is cheap and rare). */
+        if (it->up->schema != g->seen && !resolve(g, it->up->schema))
+            return it->status;
+        rc = absorb(g, &b);
+        if (rc != RN_OK)
+            return rc;
+    }
+    if (rc == RN_AGAIN || rc == RN_DONE)
+        return rc;
+    return rn__iter_adopt(it, it->up, rc);
+}
+
+static void make_detail(groupby *g)
+{
+    size_t k = 0;
+    g->detail[0] = '\0';
+    for (size_t i = 0; i < g->ncols; i++) {
+        const column *c = &g->cols[i];
+        if (!c->skipped || k >= sizeof g->detail)
+            continue;
+        int w = snprintf(g->detail + k, sizeof g->detail - k,
+                         "%s%.*s: %llu %s, skipped", k ? "; " : "",
+                         (int)c->name.len, c->name.ptr,
+                         (unsigned long long)c->skipped,
+                         c->skipped == 1 ? "value not a number"
+                                         : "values not numbers");
+        if (w > 0)
+            k += (size_t)w;
+    }
+}
+
+/* ---- count-by order ---------------------------------------------------------------- */
+
+/* The i-th field of a joined key, i < nkeys. */
+static rn_field key_field(const groupby *g, rn_field key, size_t i)
+{
+    const char *p = key.ptr, *end = key.ptr + key.len;
+    rn_field f;
+    for (size_t j = 0;; j++) {
+        if (j + 1 == g->nkeys) {
+            f.ptr = p;
+            f.len = (size_t)(end - p);
+            return f;
+        }
+        uint64_t len;
+        p += get_varint(p, &len);
+        if (j == i) {
+            f.ptr = p;
+            f.len = (size_t)len;
+            return f;
+        }
+        p += len;
+    }
+}
+
+static int field_cmp(rn_field a, rn_field b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (c)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* Count descending, then the key fields ascending, byte-wise, one by one. */
+static int group_cmp(const groupby *g, uint32_t a, uint32_t b)
+{
+    uint64_t ca = ((const group_head *)state_of(g, a))->count;
+    uint64_t cb = ((const group_head *)state_of(g, b))->count;
+    if (ca != cb)
+        return ca > cb ? -1 : 1;
+    rn_field ka = rn__intern_get(&g->keys, a), kb = rn__intern_get(&g->keys, b);
+    for (size_t i = 0; i < g->nkeys; i++) {
+        int c = field_cmp(key_field(g, ka, i), key_field(g, kb, i));
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+/* Bottom-up merge sort (qsort has no context argument in C11). */
+static int sort_groups(groupby *g)
+{
+    size_t n = g->ngroups;
+    g->order = rn__alloc(&g->base.mem, n * sizeof *g->order);
+    uint32_t *tmp = rn__alloc(&g->base.mem, n * sizeof *tmp);
+    if (!g->order || !tmp) {
+        rn__free(&g->base.mem, tmp, n * sizeof *tmp);
+        rn__free(&g->base.mem, g->order, n * sizeof *g->order);
+        g->order = NULL;
+        return RN_ENOMEM;
+    }
+    g->order_n = n;
+    for (size_t i = 0; i < n; i++)
+        g->order[i] = (uint32_t)i;
+    uint32_t *a = g->order, *b = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n;
+            size_t hi = mid + w < n ? mid + w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                b[k++] = group_cmp(g, a[j], a[i]) < 0 ? a[j++] : a[i++];
+            while (i < mid)
+                b[k++] = a[i++];
+            while (j < hi)
+                b[k++] = a[j++];
+        }
+        uint32_t *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != g->order)
+        memcpy(g->order, a, n * sizeof *a);
+    rn__free(&g->base.mem, tmp, n * sizeof *tmp);
+    return RN_OK;
+}
+
+/* ---- yielding ------------------------------------------------------------------------ */
+
+/* After the last record: the group of no keys exists even without records,
+ * count-by sorts, and the output batch is allocated. */
+static int finish(groupby *g)
+{
+    int rc;
+    size_t id;
+    if (g->nkeys == 0 && g->ngroups == 0) {
+        rn_field none = {"", 0};
+        if ((rc = group_of(g, none, &id)) != RN_OK)
+            return rc;
+    }
+    if (g->by_count && (rc = sort_groups(g)) != RN_OK)
+        return rc;
+    size_t n = g->ngroups < RN__BATCH ? g->ngroups : RN__BATCH;
+    if (n == 0)
+        return RN_OK;
+    size_t w = g->nkeys + g->nouts;
+    g->recs = rn__alloc(&g->base.mem, n * sizeof *g->recs);
+    g->fields = rn__alloc(&g->base.mem, n * w * sizeof *g->fields);
+    g->text = rn__alloc(&g->base.mem, n * (g->ntext ? g->ntext : 1) *
+                                          RN__AGG_FMT_MAX);
+    if (!g->recs || !g->fields || !g->text) {
+        rn__free(&g->base.mem, g->recs, n * sizeof *g->recs);
+        rn__free(&g->base.mem, g->fields, n * w * sizeof *g->fields);
+        rn__free(&g->base.mem, g->text,
+                 n * (g->ntext ? g->ntext : 1) * RN__AGG_FMT_MAX);
+        g->recs = NULL;
+        g->fields = NULL;
+        g->text = NULL;
+        return RN_ENOMEM;
+    }
+    g->out_cap = n;
+    return RN_OK;
+}
+
+/* Fills output record k with group id. */
+static void fill(groupby *g, size_t k, size_t id)
+{
+    size_t w = g->nkeys + g->nouts;
+    rn_field *f = g->fields + k * w;
+    char *t = g->text + k * g->ntext * RN__AGG_FMT_MAX;
+    rn_field key = rn__intern_get(&g->keys, (uint32_t)id);
+    for (size_t i = 0; i < g->nkeys; i++)
+        f[i] = key_field(g, key, i);
+    f += g->nkeys;
+    const unsigned char *st = state_of(g, id);
+    uint64_t count = ((const group_head *)st)->count;
+    for (size_t j = 0; j < g->nouts; j++) {
+        const output *o = &g->outs[j];
+        /* Count reads no column (and there may be none). */
+        const column *c = o->kind == RN__AGG_COUNT ? NULL : &g->cols[o->col];
+        const rn__agg_set *set =
+            c && (c->need & NEED_SET) ? (const rn__agg_set *)(st + c->off_set)
+                                      : NULL;
+        size_t len = 0;
+        switch (o->kind) {
+        case RN__AGG_COUNT:
+            len = rn__fmt_i64((int64_t)count, t);
+            break;
+        case RN__AGG_SUM:
+            len = rn__agg_sum_format((const rn__agg_sum *)(st + c->off_sum), t);
+            break;
+        case RN__AGG_MEAN:
+            len = rn__agg_mean_format((const rn__agg_sum *)(st + c->off_sum),
+                                      t);
+            break;
+        case RN__AGG_VAR:
+        case RN__AGG_STDDEV:
+            len = rn__agg_var_format(
+                (const rn__agg_welford *)(st + c->off_wel),
+                o->kind == RN__AGG_STDDEV, t);
+            break;
+        case RN__AGG_DISTINCT:
+            /* Only the group of no keys over no records has count 0. */
+            len = count ? rn__fmt_i64((int64_t)set->ndistinct, t) : 0;
+            break;
+        case RN__AGG_MIN:
+            f[j] = rn__agg_bytes_get(&((const rn__agg_ext *)(st + c->off_min))->b);
+            continue;
+        case RN__AGG_MAX:
+            f[j] = rn__agg_bytes_get(&((const rn__agg_ext *)(st + c->off_max))->b);
+            continue;
+        case RN__AGG_FIRST:
+            f[j] = rn__agg_bytes_get((const rn__agg_bytes *)(st + c->off_first));
+            continue;
+        case RN__AGG_LAST:
+            f[j] = rn__agg_bytes_get((const rn__agg_bytes *)(st + c->off_last));
+            continue;
+        default: /* RN__AGG_MODE */
+            if (set && set->ndistinct) {
+                f[j] = rn__agg_values_get(&g->values, set->best);
+            } else {
+                f[j].ptr = "";
+                f[j].len = 0;
+            }
+            continue;
+        }
+        f[j].ptr = t;
+        f[j].len = len;
+        t += RN__AGG_FMT_MAX;
+    }
+    rn_record *r = &g->recs[k];
+    r->fields = g->fields + k * w;
+    r->nfields = w;
+    r->line = g->pos + k + 1;
+    r->offset = 0;
+    r->raw.ptr = NULL;
+    r->raw.len = 0;
+}
+
+static int groupby_next(rn_iter *it, rn_batch *out)
+{
+    groupby *g = (groupby *)it;
+    if (g->state == ST_DRAIN) {
+        int rc = drain(g);
+        make_detail(g);
+        if (rc != RN_DONE)
+            return rc;
+        rc = finish(g);
+        if (rc != RN_OK) {
+            if (it->status >= 0)
+                rn__iter_fail(it, rc, "%s: %s (%zu groups)", g->what,
+                              rn_strerror(rc), g->ngroups);
+            return rc;
+        }
+        g->state = ST_EMIT;
+    }
+    if (g->pos >= g->ngroups)
+        return RN_DONE;
+    size_t n = g->ngroups - g->pos;
+    if (n > g->out_cap)
+        n = g->out_cap;
+    for (size_t k = 0; k < n; k++)
+        fill(g, k, g->order ? g->order[g->pos + k] : g->pos + k);
+    g->pos += n;
+    out->recs = g->recs;
+    out->n = n;
+    return RN_ROW;
+}
+
+static void groupby_close(rn_iter *it)
+{
+    groupby *g = (groupby *)it;
+    const rn_allocator *mem = &it->mem;
+    for (size_t id = 0; g->frees_bytes && id < g->ngroups; id++) {
+        unsigned char *st = state_of(g, id);
+        for (size_t i = 0; i < g->ncols; i++) {
+            const column *c = &g->cols[i];
+            if (c->need & NEED_MIN)
+                rn__agg_bytes_free(&((rn__agg_ext *)(st + c->off_min))->b, mem);
+            if (c->need & NEED_MAX)
+                rn__agg_bytes_free(&((rn__agg_ext *)(st + c->off_max))->b, mem);
+            if (c->need & NEED_FIRST)
+                rn__agg_bytes_free((rn__agg_bytes *)(st + c->off_first), mem);
+            if (c->need & NEED_LAST)
+                rn__agg_bytes_free((rn__agg_bytes *)(st + c->off_last), mem);
+        }
+    }
+    for (size_t i = 0; i < g->npages; i++)
+        rn__free(mem, g->pages[i], GROUPS_PER_PAGE * g->stride);
+    rn__free(mem, g->pages, g->pcap * sizeof *g->pages);
+    rn__free(mem, g->kbuf, g->kcap);
+    rn__free(mem, g->order, g->order_n * sizeof *g->order);
+    size_t n = g->out_cap, w = g->nkeys + g->nouts;
+    rn__free(mem, g->recs, n * sizeof *g->recs);
+    rn__free(mem, g->fields, n * w * sizeof *g->fields);
+    rn__free(mem, g->text, n * (g->ntext ? g->ntext : 1) * RN__AGG_FMT_MAX);
+    rn__intern_free(&g->keys);
+    rn__agg_values_free(&g->values);
+    rn__schema_free(mem, g->schema);
+    rn__arena_free(&g->meta);
+}
+
+static const rn__iter_vt groupby_vt = {"groupby", groupby_next,
+                                       groupby_close};
+static const rn__iter_vt count_by_vt = {"count-by", groupby_next,
+                                        groupby_close};
+
+static rn_iter *make(const rn__iter_vt *vt, rn_iter *up,
+                     const char *const *keys, size_t nkeys,
+                     const char *const *aggs, size_t naggs,
+                     const rn_groupby_opts *opts)
+{
+    if (!up)
+        return NULL;
+    groupby *g = rn__iter_new(vt, sizeof *g, up, NULL);
+    if (!g)
+        return NULL;
+    rn_iter *it = &g->base;
+    g->what = vt->kind;
+    it->detail = g->detail; /* "" until values are skipped */
+    g->by_count = vt == &count_by_vt;
+    rn__arena_init(&g->meta, &it->mem, 1024);
+    rn__intern_init(&g->keys, &it->mem);
+    rn__agg_values_init(&g->values, &it->mem);
+    g->max_groups = opts && opts->max_groups ? opts->max_groups
+                                             : DEFAULT_MAX_GROUPS;
+    if (g->max_groups > UINT32_MAX - 1)
+        g->max_groups = UINT32_MAX - 1; /* group ids are uint32_t */
+    g->max_distinct = opts && opts->max_distinct ? opts->max_distinct
+                                                 : DEFAULT_MAX_DISTINCT;
+    if (it->status < 0)
+        return it; /* up failed at construction: report that */
+    if (setup(g, keys, nkeys, aggs, naggs) == RN_ENOMEM) {
+        rn_free(it);
+        return NULL;
+    }
+    return it;
+}
+
+rn_iter *rn_groupby_new(rn_iter *up, const char *const *keys, size_t nkeys,
+                        const char *const *aggs, size_t naggs,
+                        const rn_groupby_opts *opts)
+{
+    return make(&groupby_vt, up, keys, nkeys, aggs, naggs, opts);
+}
+
+rn_iter *rn_count_by_new(rn_iter *up, const char *const *keys, size_t nkeys,
+                         const rn_groupby_opts *opts)
+{
+    static const char *const count[1] = {"count"};
+    return make(&count_by_vt, up, keys, nkeys, count, 1, opts);
+}
