@@ -539,6 +539,25 @@ typedef struct rn_sink rn_sink;
  *  out. */
 RN_API rn_sink *rn_sink_fd(int fd, const rn_sink_opts *opts);
 
+/** An application's sink: called with each batch (records borrowed for the
+ *  call). Return RN_OK to go on, or a negative rn_status to stop the run
+ *  with it (rn_run returns it). */
+typedef int (*rn_batch_fn)(void *ud, const rn_schema *schema,
+                           const rn_batch *batch);
+
+/** The same one record at a time. */
+typedef int (*rn_record_fn)(void *ud, const rn_schema *schema,
+                            const rn_record *rec);
+
+/** A sink that hands each batch to fn (opts: only the allocator is used).
+ *  NULL only when memory runs out. */
+RN_API rn_sink *rn_sink_batches(rn_batch_fn fn, void *ud,
+                                const rn_sink_opts *opts);
+
+/** A sink that hands each record to fn, in order. */
+RN_API rn_sink *rn_sink_records(rn_record_fn fn, void *ud,
+                                const rn_sink_opts *opts);
+
 /** Formats a batch of records whose field names are schema (used for the
  *  header, written before the first record). Returns RN_OK or a negative
  *  status, sticky: RN_EPIPE when the reader of the output went away (a

@@ -31,6 +31,9 @@ struct rn_sink {
     char *buf;
     size_t cap, len;
     uint64_t written;        /* bytes written so far, for messages */
+    rn_batch_fn batch_fn;    /* an application's sink: no fd, no buffer */
+    rn_record_fn record_fn;
+    void *fn_ud;
     /* The table format holds its first TABLE_ROWS records to size the
      * columns, then prints the rest with those widths. */
     bool table_fixed;        /* widths decided, rows stream out */
@@ -494,12 +497,63 @@ static int table_write(rn_sink *s, const rn_schema *schema, const rn_batch *b)
     return RN_OK;
 }
 
+static rn_sink *callback_sink(rn_batch_fn bf, rn_record_fn rf, void *ud,
+                              const rn_sink_opts *o)
+{
+    rn_allocator a = rn__allocator(o ? o->allocator : NULL);
+    rn_sink *s = rn__calloc(&a, sizeof *s);
+    if (!s)
+        return NULL;
+    s->mem = a;
+    s->fd = -1;
+    s->batch_fn = bf;
+    s->record_fn = rf;
+    s->fn_ud = ud;
+    snprintf(s->name, sizeof s->name, "<callback>");
+    if (!bf && !rf) {
+        s->status = RN_EINVAL;
+        snprintf(s->err, sizeof s->err, "no callback given");
+    }
+    return s;
+}
+
+rn_sink *rn_sink_batches(rn_batch_fn fn, void *ud, const rn_sink_opts *o)
+{
+    return callback_sink(fn, NULL, ud, o);
+}
+
+rn_sink *rn_sink_records(rn_record_fn fn, void *ud, const rn_sink_opts *o)
+{
+    return callback_sink(NULL, fn, ud, o);
+}
+
+/* An application's callback asked to stop. */
+static int callback_failed(rn_sink *s, int rc)
+{
+    s->status = rc < 0 ? rc : RN_EMISUSE;
+    snprintf(s->err, sizeof s->err, "%s: the callback stopped the run: %s",
+             s->name, rn_strerror(s->status));
+    return s->status;
+}
+
 int rn_sink_write(rn_sink *s, const rn_schema *schema, const rn_batch *b)
 {
     if (!s || !b)
         return RN_EMISUSE;
     if (s->status < 0)
         return s->status;
+    if (s->batch_fn) {
+        int rc = s->batch_fn(s->fn_ud, schema, b);
+        return rc == RN_OK ? RN_OK : callback_failed(s, rc);
+    }
+    if (s->record_fn) {
+        for (size_t i = 0; i < b->n; i++) {
+            int rc = s->record_fn(s->fn_ud, schema, &b->recs[i]);
+            if (rc != RN_OK)
+                return callback_failed(s, rc);
+        }
+        return RN_OK;
+    }
     if (s->format == RN_FORMAT_TABLE) {
         if (table_write(s, schema, b) < 0)
             return s->status;
@@ -546,6 +600,8 @@ int rn_sink_flush(rn_sink *s)
         return RN_EMISUSE;
     if (s->status < 0)
         return s->status;
+    if (s->fd < 0)
+        return RN_OK; /* a callback sink buffers nothing */
     if (s->format == RN_FORMAT_TABLE && s->tschema && table_fix(s) < 0)
         return s->status;
     return drain(s);
@@ -568,7 +624,8 @@ void rn_sink_free(rn_sink *s)
     rn__free(&a, s->width, s->wcap * sizeof *s->width);
     if (s->right)
         rn__free(&a, s->right, s->tcols + 1);
-    rn__free(&a, s->buf, s->cap);
+    if (s->buf)
+        rn__free(&a, s->buf, s->cap);
     rn__free(&a, s, sizeof *s);
 }
 

@@ -217,6 +217,11 @@ static void print_stats(cli *c, rn_iter *last, const struct timespec *t0)
         if (st.fixed)
             fprintf(stderr, ", ragged rows repaired %llu",
                     (unsigned long long)st.fixed);
+        if (st.skipped)
+            fprintf(stderr, ", not numbers skipped %llu",
+                    (unsigned long long)st.skipped);
+        if (rn_stats_detail(stages[k])[0])
+            fprintf(stderr, " (%s)", rn_stats_detail(stages[k]));
         if (stages[k] == c->log_reader && rn_log_format(stages[k]))
             fprintf(stderr, ", format %s%s", rn_log_format(stages[k]),
                     c->log.format && strcmp(c->log.format, "auto") != 0

@@ -164,6 +164,64 @@ static void test_failing_allocator(void **state)
     }
 }
 
+typedef struct seen {
+    size_t batches, records, bytes;
+    int stop_after; /* records; 0: never */
+} seen;
+
+static int on_batch(void *ud, const rn_schema *schema, const rn_batch *b)
+{
+    seen *s = ud;
+    assert_int_equal(rn_schema_find(schema, "line", 4), 0);
+    s->batches++;
+    s->records += b->n;
+    return RN_OK;
+}
+
+static int on_record(void *ud, const rn_schema *schema, const rn_record *r)
+{
+    (void)schema;
+    seen *s = ud;
+    s->records++;
+    s->bytes += r->fields[0].len;
+    if (s->stop_after && s->records == (size_t)s->stop_after)
+        return RN_EINVAL;
+    return RN_OK;
+}
+
+static void test_callback_sinks(void **state)
+{
+    (void)state;
+    const char *text = "aa\nbbb\nc\n";
+    seen s = {0, 0, 0, 0};
+    rn_iter *it = rn_lines_new(rn_source_mem(text, strlen(text), NULL), NULL);
+    rn_sink *k = rn_sink_batches(on_batch, &s, NULL);
+    assert_int_equal(rn_run(it, k), RN_DONE);
+    assert_int_equal(s.records, 3);
+    assert_true(s.batches >= 1);
+    rn_sink_free(k);
+    rn_free(it);
+
+    seen r = {0, 0, 0, 0};
+    it = rn_lines_new(rn_source_mem(text, strlen(text), NULL), NULL);
+    k = rn_sink_records(on_record, &r, NULL);
+    assert_int_equal(rn_run(it, k), RN_DONE);
+    assert_int_equal(r.records, 3);
+    assert_int_equal(r.bytes, 6);
+    rn_sink_free(k);
+    rn_free(it);
+
+    /* A callback that refuses stops the run with its code. */
+    seen q = {0, 0, 0, 2};
+    it = rn_lines_new(rn_source_mem(text, strlen(text), NULL), NULL);
+    k = rn_sink_records(on_record, &q, NULL);
+    assert_int_equal(rn_run(it, k), RN_EINVAL);
+    assert_int_equal(q.records, 2);
+    assert_non_null(strstr(rn_sink_errmsg(k), "callback"));
+    rn_sink_free(k);
+    rn_free(it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_closed_pipe),
         cmocka_unit_test(test_iterator_error_flushes_output_first),
         cmocka_unit_test(test_failing_allocator),
+        cmocka_unit_test(test_callback_sinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
