@@ -47,6 +47,14 @@ run() {
                  printf "| %-28s | %8.0f | %7.2f | %9.1f | %6.2fx |\n", n, mbs, c, r / 1024, ratio }'
 }
 
+# Peers that take tens of seconds a run get RUNS_SLOW runs (default 1).
+run_slow() {
+    _runs=$RUNS
+    RUNS=${RUNS_SLOW:-1}
+    run "$@"
+    RUNS=$_runs
+}
+
 header() {
     echo
     echo "### $1 ($(awk -v b="$bytes" 'BEGIN{printf "%.0f MB", b/1e6}'), median of $RUNS runs)"
@@ -76,9 +84,94 @@ command -v mawk >/dev/null && { run mawk "mawk 'END {print NR}' $log"; agree run
 command -v gawk >/dev/null && { run gawk "gawk 'END {print NR}' $log"; agree runnel-count gawk; }
 run read-ceiling "$BUILD/bench/ceiling read $log"
 
+# Memory must not grow with the input: the same count on a tenth of it.
+small=$DIR/app-small.log
+[ -s "$small" ] || head -c $((bytes / 10)) "$log" >"$small"
+[ -s "$small.gz" ] || gzip -1 -c "$small" >"$small.gz"
+sbytes=$(wc -c <"$small")
+peak() { # CMD: peak RSS in KiB, median of 3
+    for _k in 1 2 3; do
+        $TIME -f "%M" sh -c "$*" 2>&1 >/dev/null | tail -n 1
+    done | median
+}
+echo
+echo "Peak RSS of 'lines then count': $(peak "$R lines $small then count") KiB for $sbytes bytes," \
+     "$(peak "$R lines $log then count") KiB for $bytes bytes;" \
+     "gzip: $(peak "$R lines $small.gz then count") KiB and $(peak "$R lines $log.gz then count") KiB."
+
 header "Count lines of gzip input"
 run runnel-count-gz "$R lines $log.gz then count"
 run zcat-wc "gzip -dc $log.gz | wc -l"
 agree runnel-count-gz zcat-wc
 run zcat "gzip -dc $log.gz"
 run inflate-ceiling "$BUILD/bench/ceiling inflate $log.gz"
+
+csv=$DIR/sales-$SIZE.csv
+[ -s "$csv" ] || { echo "generating $csv"; $GEN csv "$SIZE" >"$csv"; }
+bytes=$(wc -c <"$csv")
+
+header "Read CSV and count records (5% quoted fields)"
+run runnel-csv "$R csv $csv then count"
+command -v mlr >/dev/null && { run_slow miller "mlr --icsv --ocsv count $csv"; agree runnel-csv miller; }
+if command -v python3 >/dev/null; then
+    run_slow python-csv "python3 -c 'import csv,sys; r=csv.reader(open(sys.argv[1], newline=\"\")); next(r); print(sum(1 for _ in r))' $csv"
+    agree runnel-csv python-csv
+fi
+run read-ceiling "$BUILD/bench/ceiling read $csv"
+
+bytes=$(wc -c <"$log")
+header "Parse a pipe-format log and count records"
+run runnel-log "$R log $log then count"
+command -v mawk >/dev/null && { run mawk "mawk -F'|' 'NF >= 3 {n++} END {print n}' $log"; agree runnel-log mawk; }
+
+# ---- the two main jobs ------------------------------------------------------
+
+bytes=$(wc -c <"$log")
+header "Log job: ERROR lines, extract the code, count by code"
+run runnel-log-job "$R -o csv log $log then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code"
+run grep-pipeline "grep -F '|ERROR|' $log | grep -oE 'Error code: [0-9]+' | sort | uniq -c | sort -rn"
+command -v rg >/dev/null && run ripgrep-pipeline "rg -F '|ERROR|' $log | rg -o 'Error code: [0-9]+' | sort | uniq -c | sort -rn"
+command -v mawk >/dev/null && run mawk "mawk -F'|' '\$2 == \"ERROR\" && match(\$3, /Error code: [0-9]+/) {c[substr(\$3, RSTART + 12, RLENGTH - 12)]++} END {for (k in c) print k, c[k]}' $log"
+run memmem-ceiling "$BUILD/bench/ceiling memmem $log '|ERROR|'"
+run read-ceiling "$BUILD/bench/ceiling read $log"
+top_a=$(sed -n 2p "$DIR/out.runnel-log-job" | cut -d, -f2)
+top_b=$(head -1 "$DIR/out.grep-pipeline" | awk '{print $1}')
+[ "$top_a" = "$top_b" ] || { echo "bench: log job disagrees: $top_a vs $top_b" >&2; exit 1; }
+
+bytes=$(wc -c <"$log.gz")
+header "Log job on gzip input ($(awk -v b="$bytes" 'BEGIN{printf "%.0f MB compressed", b/1e6}'))"
+run runnel-log-job-gz "$R -o csv log $log.gz then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code"
+run zcat-grep-pipeline "gzip -dc $log.gz | grep -F '|ERROR|' | grep -oE 'Error code: [0-9]+' | sort | uniq -c | sort -rn"
+run inflate-ceiling "$BUILD/bench/ceiling inflate $log.gz"
+
+bytes=$(wc -c <"$csv")
+header "CSV job: count, sum and mean of amount by category"
+run runnel-csv-job "$R -o csv csv $csv then groupby category count sum:amount mean:amount"
+command -v mlr >/dev/null && run_slow miller "mlr --icsv --ocsv stats1 -a count,sum,mean -f amount -g category $csv"
+command -v mawk >/dev/null && run mawk-unaware-of-quotes "mawk -F, 'NR > 1 {n[\$3]++; s[\$3] += \$4} END {for (k in n) print k, n[k], s[k], s[k] / n[k]}' $csv"
+if command -v python3 >/dev/null; then
+    run_slow python-csv "python3 -c 'import csv,sys,collections; r=csv.reader(open(sys.argv[1], newline=\"\")); next(r); n=collections.Counter(); s=collections.Counter()
+for row in r:
+    n[row[2]] += 1
+    try: s[row[2]] += float(row[3])
+    except ValueError: pass
+print(len(n))' $csv"
+fi
+run read-ceiling "$BUILD/bench/ceiling read $csv"
+
+bytes=$(wc -c <"$log")
+header "grep -i -B 3 for four words on the log"
+# Through a pipe for every tool: GNU grep stops at the first match when its
+# output is /dev/null.
+run runnel-grep "$R lines $log then grep -i -B 3 -e error -e exception -e fail -e critical | wc -l"
+run gnu-grep "grep -i -B 3 -e error -e exception -e fail -e critical $log | wc -l"
+agree runnel-grep gnu-grep
+command -v rg >/dev/null && { run ripgrep "rg -i -B 3 -e error -e exception -e fail -e critical $log | wc -l"; agree runnel-grep ripgrep; }
+
+echo
+echo "Peak RSS (KiB), a tenth of the input against all of it:"
+scsv=$DIR/sales-small.csv
+[ -s "$scsv" ] || head -c $((bytes / 10)) "$csv" >"$scsv"
+echo "  log job:  $(peak "$R log $small then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code") / $(peak "$R log $log then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code")"
+echo "  csv job:  $(peak "$R csv $scsv then groupby category count sum:amount mean:amount") / $(peak "$R csv $csv then groupby category count sum:amount mean:amount")"
+echo "  grep -B3: $(peak "$R lines $small then grep -i -B 3 -e error -e exception -e fail -e critical") / $(peak "$R lines $log then grep -i -B 3 -e error -e exception -e fail -e critical")"
