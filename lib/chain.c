@@ -18,6 +18,8 @@ typedef struct chain {
     bool same_fields;    /* each must have the first one's field names */
     rn_schema *first;    /* a copy of the first one's names, owned */
     rn_stats done;       /* counters of the iterators already finished */
+    const rn_field *needle; /* pushdown passed to each input as it opens */
+    size_t nneedle;
     const rn_schema *seen; /* cur's schema the copy was made from */
     rn_schema *own;      /* copy of the current schema: outlives cur */
     rn_schema **old;     /* copies replaced by later ones, until close */
@@ -32,6 +34,8 @@ static int open_at(chain *c, size_t i)
         return rn__iter_fail(&c->base, RN_ENOMEM,
                              "chain: out of memory opening input %zu", i + 1);
     c->base.origin = c->cur->origin;
+    if (c->nneedle)
+        (void)rn__want_needles(c->cur, c->needle, c->nneedle);
     if (c->cur->status < 0)
         return rn__iter_adopt(&c->base, c->cur, c->cur->status);
     if (c->same_fields && i > 0 && c->cur->schema &&
@@ -169,4 +173,18 @@ rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
         }
     }
     return &c->base;
+}
+
+bool rn__chain_want_needles(rn_iter *it, const rn_field *needles, size_t n)
+{
+    if (it->vt != &chain_vt)
+        return false;
+    chain *c = (chain *)it;
+    /* Inputs are alike (one kind of reader per chain): the one open now
+     * answers for the rest. */
+    if (!c->cur || !rn__want_needles(c->cur, needles, n))
+        return false;
+    c->needle = needles;
+    c->nneedle = n;
+    return true;
 }

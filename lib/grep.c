@@ -58,6 +58,10 @@ typedef struct grep {
     uint64_t last_seq;         /* input position of the last yielded */
     size_t after_left;         /* after-context records still to yield */
     uint64_t printed;          /* data records yielded */
+    /* pushdown: the patterns' literals, searched by the line reader */
+    rn_field needle[RN__MAX_NEEDLES];
+    char *needle_bytes;
+    size_t needle_cap;
     /* a line assembled from fields, for records without raw */
     char *join;
     size_t jcap;
@@ -470,6 +474,7 @@ static void grep_close(rn_iter *it)
     }
     rn__free(mem, g->ring, g->before * sizeof *g->ring);
     rn__free(mem, g->join, g->jcap);
+    rn__free(mem, g->needle_bytes, g->needle_cap);
     rn__free(mem, g->f, g->fcap * sizeof *g->f);
     rn__free(mem, g->r, g->rcap * sizeof *g->r);
     rn__free(mem, g->num, g->rcap * NUM_BYTES);
@@ -488,6 +493,40 @@ static const rn__iter_vt grep_vt = {"grep", grep_next, grep_close};
  * that hold no pattern's run (caseless under ignore_case), but only without
  * context and without invert: context needs the lines around a hit, -v the
  * lines without one. Skipped lines must still count in rn_record.line. */
+/* When every pattern holds a literal and grep keeps only matching lines
+ * (no context, no -v), the line reader below need only cut out the lines
+ * holding one of the literals; the rest it skips with memmem. Caseless
+ * patterns qualify only when their literals have no letters. */
+static int push_down(grep *g, const rn_grep_opts *o)
+{
+    if (o->invert || o->before || o->after || o->npatterns > RN__MAX_NEEDLES)
+        return RN_OK;
+    size_t total = 0;
+    for (size_t i = 0; i < o->npatterns; i++)
+        total += strlen(o->patterns[i]) + 1;
+    g->needle_bytes = rn__alloc(&g->base.mem, total);
+    if (!g->needle_bytes)
+        return RN_ENOMEM;
+    g->needle_cap = total;
+    size_t used = 0;
+    for (size_t i = 0; i < o->npatterns; i++) {
+        char *buf = g->needle_bytes + used;
+        size_t n = rn__regex_literal(o->patterns[i], buf, total - used);
+        if (n == 0)
+            return RN_OK;
+        for (size_t k = 0; o->ignore_case && k < n; k++) {
+            char ch = buf[k];
+            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+                return RN_OK;
+        }
+        g->needle[i].ptr = buf;
+        g->needle[i].len = n;
+        used += n;
+    }
+    (void)rn__want_needles(g->base.up, g->needle, o->npatterns);
+    return RN_OK;
+}
+
 rn_iter *rn_grep_new(rn_iter *up, const rn_grep_opts *opts)
 {
     if (!up)
@@ -542,6 +581,8 @@ rn_iter *rn_grep_new(rn_iter *up, const rn_grep_opts *opts)
             return it;
         }
     }
+    if (push_down(g, opts) == RN_ENOMEM)
+        goto oom;
     if (opts->before) {
         g->ring = rn__calloc(&it->mem, opts->before * sizeof *g->ring);
         if (!g->ring)

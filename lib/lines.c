@@ -32,7 +32,13 @@ typedef struct lines {
     char *carry;             /* a line that spans blocks, assembled */
     size_t clen, ccap;
     uint64_t carry_off;      /* decoded offset of carry[0] */
-    uint64_t line;           /* lines yielded so far */
+    uint64_t line;           /* lines yielded or skipped so far */
+    /* pushdown: only lines holding one of these are cut out */
+    const rn_field *needle;
+    size_t nneedle;
+    uint64_t gen, hit_gen;   /* blocks read; the block hit[] is for */
+    size_t hit[RN__MAX_NEEDLES]; /* next offset of each needle in the block,
+                                    blen when none is left */
     rn_field f[RN__BATCH];
     rn_record r[RN__BATCH];
 } lines;
@@ -100,6 +106,7 @@ static int refill(lines *L)
         L->blk = p;
         L->blen = len;
         L->bpos = 0;
+        L->gen++;
         return rc;
     }
     if (rc == RN_DONE) {
@@ -109,6 +116,55 @@ static int refill(lines *L)
     if (rc == RN_AGAIN)
         return rc;
     return rn__iter_fail(&L->base, rc, "%s", rn_source_errmsg(L->src));
+}
+
+/* ---- pushdown --------------------------------------------------------- */
+
+static uint64_t count_nl(const char *p, size_t n)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == '\n';
+    return k;
+}
+
+/* The first needle hit at or after pos in the block, or end. Each needle's
+ * next hit is remembered for the block, so each is searched once per hit. */
+static size_t next_hit(lines *L, const char *b, size_t pos, size_t end)
+{
+    if (L->hit_gen != L->gen) {
+        L->hit_gen = L->gen;
+        for (size_t i = 0; i < L->nneedle; i++)
+            L->hit[i] = 0;
+    }
+    size_t best = end;
+    for (size_t i = 0; i < L->nneedle; i++) {
+        if (L->hit[i] < pos || (L->hit[i] == 0 && pos == 0)) {
+            const char *h = memmem(b + pos, end - pos, L->needle[i].ptr,
+                                   L->needle[i].len);
+            L->hit[i] = h ? (size_t)(h - b) : end;
+        }
+        if (L->hit[i] < best)
+            best = L->hit[i];
+    }
+    return best;
+}
+
+/* Whether an assembled line holds a needle. */
+static bool wanted(const lines *L, const char *p, size_t n)
+{
+    for (size_t i = 0; i < L->nneedle; i++)
+        if (memmem(p, n, L->needle[i].ptr, L->needle[i].len))
+            return true;
+    return false;
+}
+
+/* Lines skipped by pushdown: counted, never cut out. */
+static void skipped(lines *L, uint64_t k)
+{
+    L->line += k;
+    L->base.stats.records_in += k;
+    L->base.stats.filtered += k;
 }
 
 static int lines_next(rn_iter *it, rn_batch *out)
@@ -132,6 +188,11 @@ static int lines_next(rn_iter *it, rn_batch *out)
             }
             if (L->clen == 0)
                 return RN_DONE;
+            if (L->nneedle && !wanted(L, L->carry, L->clen)) {
+                skipped(L, 1);
+                L->clen = 0;
+                return RN_DONE;
+            }
             /* The last line has no '\n': it is a line all the same. */
             emit(L, n++, L->carry, L->clen, L->carry_off, false);
             L->carry_out = true;
@@ -147,13 +208,29 @@ static int lines_next(rn_iter *it, rn_batch *out)
             if (rc < 0)
                 return rc;
             L->bpos = pos + take + (q != NULL);
-            if (q) {
+            if (q && L->nneedle && !wanted(L, L->carry, L->clen)) {
+                skipped(L, 1);
+                L->clen = 0;
+            } else if (q) {
                 emit(L, n++, L->carry, L->clen, L->carry_off, true);
                 L->carry_out = true;
             }
             continue;
         }
         while (n < RN__BATCH) {
+            if (L->nneedle) {
+                /* Skip to the line of the next needle hit; with none left,
+                 * to the partial line at the end, which the carry checks. */
+                size_t h = next_hit(L, b, pos, end);
+                const char *nl = h > pos ? memrchr(b + pos, '\n', h - pos) : NULL;
+                if (nl) {
+                    size_t ls = (size_t)(nl - b) + 1;
+                    skipped(L, count_nl(b + pos, ls - pos));
+                    pos = ls;
+                }
+                if (h == end)
+                    break;
+            }
             const char *q = memchr(b + pos, '\n', end - pos);
             if (!q)
                 break;
@@ -194,6 +271,23 @@ static void lines_close(rn_iter *it)
 }
 
 static const rn__iter_vt lines_vt = {"lines", lines_next, lines_close};
+
+bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n)
+{
+    if (!it || n == 0 || n > RN__MAX_NEEDLES)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (needles[i].len == 0)
+            return false;
+    if (it->vt == &lines_vt) {
+        lines *L = (lines *)it;
+        L->needle = needles;
+        L->nneedle = n;
+        L->hit_gen = L->gen - 1; /* the hit cache is stale */
+        return true;
+    }
+    return rn__chain_want_needles(it, needles, n);
+}
 
 rn_iter *rn_lines_new(rn_source *src, const rn_lines_opts *opts)
 {

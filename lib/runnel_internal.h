@@ -109,6 +109,15 @@ int rn__iter_fail(rn_iter *it, int code, const char *fmt, ...)
 /* Takes on an upstream's error (code and message); returns code. */
 int rn__iter_adopt(rn_iter *it, const rn_iter *from, int code);
 
+/* Pushdown: asks the line reader under it (a lines reader, or a chain of
+ * them) to skip the lines that contain none of the n needles without cutting
+ * them out (memmem over the raw block). Skipped lines still count for line
+ * numbers, and as filtered. Returns true when it was taken. The needles must
+ * outlive it; at most RN__MAX_NEEDLES. */
+#define RN__MAX_NEEDLES 16
+bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n);
+bool rn__chain_want_needles(rn_iter *it, const rn_field *needles, size_t n);
+
 /* ---- sources ------------------------------------------------------------- */
 
 typedef struct rn__source_vt {
