@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 #include "runnel_internal.h"
 #include "regex_internal.h"
 
@@ -30,14 +31,6 @@
 /* ---- inputs -------------------------------------------------------------- */
 
 static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 /* Mostly quiet lines, so that groups are sometimes adjacent, sometimes far
  * apart, and sometimes overlap. */
@@ -62,8 +55,8 @@ static corpus make_corpus(uint64_t seed, size_t n, bool final_newline)
     c.text = malloc(cap);
     rng = seed;
     for (size_t i = 0; i < n; i++) {
-        const char *s = rnd() % 100 < 72 ? quiet[rnd() % N(quiet)]
-                                         : loud[rnd() % N(loud)];
+        const char *s = tst_rnd(&rng) % 100 < 72 ? quiet[tst_rnd(&rng) % N(quiet)]
+                                         : loud[tst_rnd(&rng) % N(loud)];
         c.lines[i] = strdup(s);
         size_t l = strlen(s);
         memcpy(c.text + c.len, s, l);
@@ -227,41 +220,18 @@ static size_t ref_grep(char *const *lines, size_t n, const rn_grep_opts *o,
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void assert_field(rn_field f, const char *want)
-{
-    size_t n = strlen(want);
-    if (f.len != n || (n && memcmp(f.ptr, want, n) != 0))
-        fail_msg("field '%.*s', want '%s'", (int)f.len, f.ptr ? f.ptr : "",
-                 want);
-}
-
-static void assert_schema(const rn_iter *it, const char *const *names,
-                          size_t n)
-{
-    const rn_schema *sc = rn_schema_of(it);
-    assert_int_equal(rn_schema_count(sc), n);
-    for (size_t i = 0; i < n; i++)
-        assert_field(rn_schema_name(sc, i), names[i]);
-}
-
-static rn_iter *open_lines(const char *text, size_t len, size_t chunk,
-                           const rn_source_opts *so)
-{
-    return rn_lines_new(tst_chunked_source(text, len, chunk, so), NULL);
-}
-
 /* Checks the extra fields at ix (of w) of a data record against item r. */
 static void expect_extras(const rn_record *rec, size_t ix, const ref_item *r)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%ld", r->idx + 1);
-    assert_field(rec->fields[ix], buf);
+    tst_expect_field(rec->fields[ix], buf);
     if (r->pat)
         snprintf(buf, sizeof buf, "%zu", r->pat);
     else
         buf[0] = '\0';
-    assert_field(rec->fields[ix + 1], buf);
-    assert_field(rec->fields[ix + 2], r->match ? "match" : "context");
+    tst_expect_field(rec->fields[ix + 1], buf);
+    tst_expect_field(rec->fields[ix + 2], r->match ? "match" : "context");
 }
 
 /* Reads a grep over lines to the end and compares with the reference. */
@@ -292,20 +262,23 @@ static void expect_grep(rn_iter *it, const corpus *c, const rn_grep_opts *o)
                      k - 1, r->idx + 1, rec->nfields,
                      (unsigned long long)rec->line);
         assert_int_equal(rec->line, (uint64_t)r->idx + 1);
-        assert_field(rec->fields[0], c->lines[r->idx]);
+        tst_expect_field(rec->fields[0], c->lines[r->idx]);
         assert_non_null(rec->raw.ptr);
-        assert_field(rec->raw, c->lines[r->idx]);
+        tst_expect_field(rec->raw, c->lines[r->idx]);
         expect_extras(rec, 1, r);
     }
     assert_int_equal(rc, RN_DONE);
     assert_int_equal(k, nref);
     assert_int_equal(rn_next(it, &rec), RN_DONE);
-    assert_schema(it, names, 4);
-    rn_stats st;
+    tst_expect_schema(it, names, 4);
+    rn_stats st, ust;
     rn_stats_of(it, &st);
-    assert_int_equal(st.records_in, c->n);
+    rn_stats_of(rn_upstream(it), &ust);
+    /* With pushdown the line reader below skips lines grep never sees: the
+     * two stages together account for every line. */
+    assert_int_equal(st.records_in + ust.filtered, c->n);
     assert_int_equal(st.records_out, data);
-    assert_int_equal(st.filtered, c->n - data);
+    assert_int_equal(st.filtered + ust.filtered, c->n - data);
     free(ref);
 }
 
@@ -358,7 +331,7 @@ static void run_chunks(const corpus *c, const rn_grep_opts *o,
                        const size_t *chunks, size_t nchunks)
 {
     for (size_t i = 0; i < nchunks; i++) {
-        rn_iter *up = open_lines(c->text, c->len, chunks[i], NULL);
+        rn_iter *up = tst_open_lines(c->text, c->len, chunks[i], NULL);
         if (chunks[i] % 2)
             up = late(up);
         rn_iter *it = rn_grep_new(up, o);
@@ -523,7 +496,7 @@ static void test_log_input(void **state)
     rng = 5;
     for (size_t i = 0; i < c.n; i++) {
         char line[64];
-        const char *lv = levels[rnd() % N(levels)];
+        const char *lv = levels[tst_rnd(&rng) % N(levels)];
         int l = snprintf(line, sizeof line, "2024-03-01 12:%02zu:00|%s|msg %zu",
                          i % 60, lv, i);
         c.lines[i] = strdup(line);
@@ -544,8 +517,8 @@ static void test_log_input(void **state)
         rn_log_opts lo = {0};
         lo.format = "pipe";
         rn_iter *it = rn_grep_new(
-            rn_log_new(open_lines(c.text, c.len, chunks[ch], NULL), &lo), &o);
-        assert_schema(it, names, 6);
+            rn_log_new(tst_open_lines(c.text, c.len, chunks[ch], NULL), &lo), &o);
+        tst_expect_schema(it, names, 6);
         const rn_record *rec;
         size_t k = 0;
         while (rn_next(it, &rec) == RN_ROW) {
@@ -556,13 +529,13 @@ static void test_log_input(void **state)
                 continue;
             }
             assert_int_equal(rec->nfields, 6);
-            assert_field(rec->raw, c.lines[r->idx]);
+            tst_expect_field(rec->raw, c.lines[r->idx]);
             char want[64];
             snprintf(want, sizeof want, "2024-03-01 12:%02ld:00",
                      r->idx % 60);
-            assert_field(rec->fields[0], want);
+            tst_expect_field(rec->fields[0], want);
             snprintf(want, sizeof want, "msg %ld", r->idx);
-            assert_field(rec->fields[2], want);
+            tst_expect_field(rec->fields[2], want);
             assert_true(memchr(c.lines[r->idx], '|', 30) != NULL);
             expect_extras(rec, 3, r);
         }
@@ -598,7 +571,7 @@ static void test_csv_joined_fields(void **state)
             rn_csv_new(tst_chunked_source(text, sizeof text - 1, chunk, NULL),
                        NULL),
             &o);
-        assert_schema(it, names, 6);
+        tst_expect_schema(it, names, 6);
         static const struct {
             const char *id, *msg, *line, *pat;
         } want[] = {
@@ -611,11 +584,11 @@ static void test_csv_joined_fields(void **state)
         for (size_t i = 0; i < N(want); i++) {
             assert_int_equal(rn_next(it, &rec), RN_ROW);
             assert_int_equal(rec->nfields, 6);
-            assert_field(rec->fields[0], want[i].id);
-            assert_field(rec->fields[1], want[i].msg);
-            assert_field(rec->fields[3], want[i].line);
-            assert_field(rec->fields[4], want[i].pat);
-            assert_field(rec->fields[5], "match");
+            tst_expect_field(rec->fields[0], want[i].id);
+            tst_expect_field(rec->fields[1], want[i].msg);
+            tst_expect_field(rec->fields[3], want[i].line);
+            tst_expect_field(rec->fields[4], want[i].pat);
+            tst_expect_field(rec->fields[5], "match");
         }
         assert_int_equal(rn_next(it, &rec), RN_DONE);
         rn_free(it);
@@ -668,13 +641,13 @@ static void test_schema_widens(void **state)
             assert_true(li >= 2);
             char want[8];
             snprintf(want, sizeof want, "%u", n + 2);
-            assert_field(rec->fields[li], want);
+            tst_expect_field(rec->fields[li], want);
             n++;
         }
         assert_int_equal(n, 3);
         static const char *const wide[] = {"a", "b", "_3", "_line",
                                            "_pattern", "_match"};
-        assert_schema(it, wide, 6);
+        tst_expect_schema(it, wide, 6);
         assert_int_equal(rn_schema_count(first), 5); /* still readable */
         rn_free(it);
     }
@@ -689,10 +662,10 @@ static void test_grep_after_grep(void **state)
     static const char *const pa[] = {"a"}, *const pb[] = {"z", "b"};
     rn_grep_opts oa = {pa, 1, 0, 0, 0, 0}, ob = {pb, 2, 0, 0, 0, 0};
     rn_iter *it = rn_grep_new(
-        rn_grep_new(open_lines(text, sizeof text - 1, 3, NULL), &oa), &ob);
+        rn_grep_new(tst_open_lines(text, sizeof text - 1, 3, NULL), &oa), &ob);
     static const char *const names[] = {"line", "_line", "_pattern",
                                         "_match"};
-    assert_schema(it, names, 4);
+    tst_expect_schema(it, names, 4);
     char *out;
     size_t outlen;
     assert_int_equal(tst_drain(it, &out, &outlen), RN_DONE);
@@ -722,28 +695,28 @@ static void test_bad_arguments(void **state)
     (void)state;
     assert_null(rn_grep_new(NULL, NULL));
     const char *t = "x\n";
-    expect_error(rn_grep_new(open_lines(t, 2, 1, NULL), NULL), RN_EINVAL,
+    expect_error(rn_grep_new(tst_open_lines(t, 2, 1, NULL), NULL), RN_EINVAL,
                  "grep: no pattern given");
     rn_grep_opts o = {NULL, 0, 0, 0, 0, 0};
-    expect_error(rn_grep_new(open_lines(t, 2, 1, NULL), &o), RN_EINVAL,
+    expect_error(rn_grep_new(tst_open_lines(t, 2, 1, NULL), &o), RN_EINVAL,
                  "grep: no pattern given");
     static const char *const bad[] = {"a(b"};
     rn_grep_opts ob = {bad, 1, 0, 0, 0, 0};
-    expect_error(rn_grep_new(open_lines(t, 2, 1, NULL), &ob), RN_EINVAL,
+    expect_error(rn_grep_new(tst_open_lines(t, 2, 1, NULL), &ob), RN_EINVAL,
                  "grep: bad regex at offset 3: missing closing parenthesis: "
                  "a(b");
     static const char *const bad2[] = {"ok", "x{2,1}"};
     rn_grep_opts ob2 = {bad2, 2, 0, 0, 0, 0};
-    expect_error(rn_grep_new(open_lines(t, 2, 1, NULL), &ob2), RN_EINVAL,
+    expect_error(rn_grep_new(tst_open_lines(t, 2, 1, NULL), &ob2), RN_EINVAL,
                  "grep: pattern 2: bad regex at offset 5: numbers out of "
                  "order in {} quantifier: x{2,1}");
     static const char *const withnull[] = {"ok", NULL};
     rn_grep_opts on = {withnull, 2, 0, 0, 0, 0};
-    expect_error(rn_grep_new(open_lines(t, 2, 1, NULL), &on), RN_EINVAL,
+    expect_error(rn_grep_new(tst_open_lines(t, 2, 1, NULL), &on), RN_EINVAL,
                  "grep: pattern 2 is NULL");
     static const char *const ok[] = {"ok"};
     rn_grep_opts obig = {ok, 1, 0, 0, (size_t)1 << 21, 0};
-    expect_error(rn_grep_new(open_lines(t, 2, 1, NULL), &obig), RN_EINVAL,
+    expect_error(rn_grep_new(tst_open_lines(t, 2, 1, NULL), &obig), RN_EINVAL,
                  "grep: 2097152 records of context before is more than the "
                  "cap of 1048576");
     /* An upstream that failed at construction: its error is adopted. */
@@ -757,6 +730,22 @@ static void test_bad_arguments(void **state)
 
 /* ---- memory -------------------------------------------------------------- */
 
+typedef struct alloc_input {
+    const char *text;
+    size_t len;
+    int which; /* 0: lines, 1: CSV */
+    const rn_grep_opts *o;
+} alloc_input;
+
+static rn_iter *open_grep(void *ud, const rn_source_opts *so)
+{
+    const alloc_input *in = ud;
+    rn_iter *it = in->which ? rn_csv_new(tst_chunked_source(in->text, in->len,
+                                                            5, so), NULL)
+                            : tst_open_lines(in->text, in->len, 5, so);
+    return rn_grep_new(it, in->o);
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
@@ -765,51 +754,9 @@ static void test_failing_allocator(void **state)
         "a,b\n1,\"x\ny\"\n2,error\n3,z\n4,\"error\"\n";
     for (int which = 0; which < 2; which++) {
         rn_grep_opts o = gopts(&patsets[1], 1, 0, 2, 1);
-        const char *text = which ? csvt : c.text;
-        size_t len = which ? strlen(csvt) : c.len;
-        rn_iter *it = which ? rn_csv_new(tst_chunked_source(text, len, 5,
-                                                            NULL), NULL)
-                            : open_lines(text, len, 5, NULL);
-        it = rn_grep_new(it, &o);
-        char *want;
-        size_t wantlen;
-        assert_int_equal(tst_drain(it, &want, &wantlen), RN_DONE);
-        rn_free(it);
-        bool completed = false;
-        for (long fail = 0; !completed && fail < 100000; fail++) {
-            tst_alloc t = tst_alloc_init();
-            t.fail_at = fail;
-            rn_allocator a = tst_allocator(&t);
-            rn_source_opts so = {0};
-            so.allocator = &a;
-            so.block_size = 4096;
-            it = which ? rn_csv_new(tst_chunked_source(text, len, 5, &so),
-                                    NULL)
-                       : open_lines(text, len, 5, &so);
-            it = rn_grep_new(it, &o);
-            if (it) {
-                char *out;
-                size_t outlen;
-                int rc = tst_drain(it, &out, &outlen);
-                if (rc == RN_DONE) {
-                    assert_int_equal(outlen, wantlen);
-                    assert_memory_equal(out, want, wantlen);
-                    completed = !t.failed;
-                } else {
-                    assert_int_equal(rc, RN_ENOMEM);
-                    assert_true(t.failed);
-                }
-                free(out);
-                rn_free(it);
-            } else {
-                assert_true(t.failed);
-            }
-            if (t.live || t.nlive)
-                fail_msg("failing allocation %ld: %zu bytes in %zu "
-                         "allocations leaked", fail, t.live, t.nlive);
-        }
-        assert_true(completed);
-        free(want);
+        alloc_input in = {which ? csvt : c.text, which ? strlen(csvt) : c.len,
+                          which, &o};
+        tst_fail_each_alloc_text(open_grep, &in, 100000, NULL);
     }
     free_corpus(&c);
 }
