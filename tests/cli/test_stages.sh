@@ -72,3 +72,12 @@ expect_err "bad aggregate" 2 "not an aggregate" "$RUNNEL" csv "$T/kv.csv" then g
 expect_err "head needs a number" 2 "whole number" "$RUNNEL" lines "$T/app.log" then head ten
 expect_err "grep needs a pattern" 2 "needs a pattern" "$RUNNEL" lines "$T/app.log" then grep -i
 expect_err "sort cap" 1 "more than 5 records" "$RUNNEL" lines "$T/app.log" then sort --max-records 5 line
+
+# Pushdown: grep's literal goes to the line reader, which skips the lines
+# without it (counted as filtered there); the output is GNU grep's.
+grep -e 'Error code: 50[34]' "$T/app.log" >"$T/push.want"
+expect_file "grep with pushdown like GNU grep" 0 "$T/push.want" \
+    "$RUNNEL" lines "$T/app.log" then grep -e 'Error code: 50[34]'
+"$RUNNEL" --stats lines "$T/app.log" then grep -e 'Error code: 50[34]' 2>"$T/stats" >/dev/null
+grep -q 'stats: read .*filtered [1-9]' "$T/stats" && cli_pass=$((cli_pass + 1)) ||
+    cli_bad "pushdown: the reader skipped nothing: $(cat "$T/stats")"
