@@ -14,9 +14,7 @@
 #include "expr.h"
 
 #include "num.h"
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "regex_internal.h"
 
 #include <stdalign.h>
 #include <stdio.h>
@@ -37,7 +35,6 @@ enum node_op {
 typedef struct node {
     uint8_t op;     /* enum node_op */
     uint8_t ci;     /* bound: == != in ignore ASCII case (a "level" field) */
-    uint8_t jit;    /* N_MATCH, N_NOMATCH: the regex was JIT-compiled */
     uint32_t size;  /* nodes in this subtree, itself included */
     uint32_t a;     /* left operand (index into vals) */
     uint32_t b;     /* right operand, or an in-list's first item */
@@ -61,18 +58,6 @@ typedef struct val {
     double num;     /* s as a number when isnum */
 } val;
 
-/* PCRE2 allocates through this, so its memory is counted and refused like
- * ours; its free passes no size, so a header keeps it (as in log.c). */
-typedef struct pcre_mem {
-    const rn_allocator *a;
-    bool failed;    /* an allocation was refused */
-} pcre_mem;
-
-typedef union size_hdr {
-    size_t size;
-    max_align_t align;
-} size_hdr;
-
 struct rn__expr {
     rn_allocator mem;
     size_t size;               /* bytes of the whole block */
@@ -80,42 +65,13 @@ struct rn__expr {
     uint32_t nn;
     val *vals;                 /* nv operands; room for one per token */
     uint32_t nv;
-    pcre2_code **re;           /* nre compiled regexes */
+    rn__regex *re;             /* nre compiled regexes (regex.h): they stay
+                                  put, as the block never moves */
     uint32_t nre;
     char *pool;                /* literals and names; room for the text */
     size_t npool;
-    pcre_mem pm;
-    pcre2_general_context *gctx;
-    pcre2_match_data *md;      /* shared by every regex: one pair is enough */
-    pcre2_match_context *mctx;
-    pcre2_jit_stack *jstack;   /* JIT: room to backtrack on long fields */
     char why[160];             /* reason of a failed match */
 };
-
-static void *pcre_alloc(PCRE2_SIZE size, void *ud)
-{
-    pcre_mem *m = ud;
-    if (size > SIZE_MAX - sizeof(size_hdr)) {
-        m->failed = true;
-        return NULL;
-    }
-    size_hdr *h = rn__alloc(m->a, size + sizeof *h);
-    if (!h) {
-        m->failed = true;
-        return NULL;
-    }
-    h->size = size;
-    return h + 1;
-}
-
-static void pcre_free(void *ptr, void *ud)
-{
-    pcre_mem *m = ud;
-    if (!ptr)
-        return;
-    size_hdr *h = (size_hdr *)ptr - 1;
-    rn__free(m->a, h, h->size + sizeof *h);
-}
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -184,7 +140,6 @@ typedef struct parser {
     tok t;                     /* current token */
     size_t ntok, nre;          /* counting: tokens and regex operators */
     int depth;
-    pcre2_compile_context *cctx;
 } parser;
 
 /* Puts the iterator in error state, quoting the text from col (len bytes,
@@ -534,36 +489,22 @@ static int p_regex(parser *p, uint32_t ni)
     if (rc)
         return rc;
     rn_field pat = e->vals[vi].s;
-    int err;
-    PCRE2_SIZE off;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)(pat.ptr ? pat.ptr : ""),
-                                     pat.len, 0, &err, &off, p->cctx);
-    if (!code) {
-        if (e->pm.failed || err == PCRE2_ERROR_HEAP_FAILED)
-            return RN_ENOMEM;
-        char msg[120], full[200];
-        pcre2_get_error_message(err, (PCRE2_UCHAR *)msg, sizeof msg);
-        snprintf(full, sizeof full, "bad regex at offset %zu: %s", (size_t)off,
-                 msg);
+    char msg[120];
+    size_t off;
+    /* The slot counts as used even on failure: rn__expr_free frees it. */
+    rn__regex *re = &e->re[e->nre++];
+    rc = rn__regex_compile_n(re, &e->mem, pat.ptr, pat.len, 0, msg, sizeof msg,
+                             &off);
+    if (rc == RN_EINVAL) {
+        char full[200];
+        snprintf(full, sizeof full, "bad regex at offset %zu: %s", off, msg);
         return fail_at(p, t.col, t.len, full);
     }
+    if (rc < 0)
+        return rc;
     node *nd = &e->nodes[ni];
     nd->b = vi;
-    nd->n = e->nre;
-    e->re[e->nre++] = code;
-    /* Without JIT (not built in, or no memory for it) the interpreter gives
-     * the same answers. */
-    bool failed = e->pm.failed;
-    nd->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
-    e->pm.failed = failed;
-    if (nd->jit && !e->jstack) {
-        /* The default JIT stack is 32 KiB of the machine stack: too little
-         * for some patterns on long fields. */
-        e->jstack = pcre2_jit_stack_create(32 * RN__KIB, RN__MIB, e->gctx);
-        if (!e->jstack)
-            return RN_ENOMEM;
-        pcre2_jit_stack_assign(e->mctx, NULL, e->jstack);
-    }
+    nd->n = (uint32_t)(re - e->re);
     return RN_OK;
 }
 
@@ -709,11 +650,7 @@ void rn__expr_free(rn__expr *e)
     if (!e)
         return;
     for (uint32_t i = 0; i < e->nre; i++)
-        pcre2_code_free(e->re[i]);
-    pcre2_match_data_free(e->md);
-    pcre2_match_context_free(e->mctx);
-    pcre2_jit_stack_free(e->jstack);
-    pcre2_general_context_free(e->gctx);
+        rn__regex_free(&e->re[i]);
     rn_allocator a = e->mem;
     rn__free(&a, e, e->size);
 }
@@ -741,9 +678,8 @@ int rn__expr_compile(rn_iter *it, const char *what, const char *text,
 
     size_t o_nodes = align_up(sizeof(rn__expr), alignof(node));
     size_t o_vals = align_up(o_nodes + p.ntok * sizeof(node), alignof(val));
-    size_t o_re = align_up(o_vals + p.ntok * sizeof(val),
-                           alignof(pcre2_code *));
-    size_t o_pool = o_re + p.nre * sizeof(pcre2_code *);
+    size_t o_re = align_up(o_vals + p.ntok * sizeof(val), alignof(rn__regex));
+    size_t o_pool = o_re + p.nre * sizeof(rn__regex);
     size_t size = o_pool + p.len + 1;
     char *block = rn__calloc(&it->mem, size);
     if (!block)
@@ -753,21 +689,10 @@ int rn__expr_compile(rn_iter *it, const char *what, const char *text,
     e->size = size;
     e->nodes = (node *)(void *)(block + o_nodes);
     e->vals = (val *)(void *)(block + o_vals);
-    e->re = (pcre2_code **)(void *)(block + o_re);
+    e->re = (rn__regex *)(void *)(block + o_re);
     e->pool = block + o_pool;
-    e->pm.a = &e->mem;
 
-    int rc = RN_ENOMEM;
-    if (p.nre) {
-        e->gctx = pcre2_general_context_create(pcre_alloc, pcre_free, &e->pm);
-        if (!e->gctx)
-            goto fail;
-        p.cctx = pcre2_compile_context_create(e->gctx);
-        e->md = pcre2_match_data_create(1, e->gctx);
-        e->mctx = pcre2_match_context_create(e->gctx);
-        if (!p.cctx || !e->md || !e->mctx)
-            goto fail;
-    }
+    int rc;
     p.e = e;
     p.i = 0;
     if ((rc = advance(&p)) || (rc = p_or(&p)))
@@ -777,11 +702,9 @@ int rn__expr_compile(rn_iter *it, const char *what, const char *text,
                                            : "expected 'and', 'or' or the end");
         goto fail;
     }
-    pcre2_compile_context_free(p.cctx);
     *out = e;
     return RN_OK;
 fail:
-    pcre2_compile_context_free(p.cctx);
     rn__expr_free(e);
     return rc;
 }
@@ -892,16 +815,13 @@ static inline int compare(const val *va, rn_field a, const val *vb, rn_field b)
 
 static int match(rn__expr *e, const node *nd, rn_field f)
 {
-    pcre2_code *code = e->re[nd->n];
-    PCRE2_SPTR s = (PCRE2_SPTR)(f.ptr ? f.ptr : "");
-    int rc = nd->jit ? pcre2_jit_match(code, s, f.len, 0, 0, e->md, e->mctx)
-                     : pcre2_match(code, s, f.len, 0, 0, e->md, e->mctx);
+    int rc = rn__regex_match(&e->re[nd->n], f.ptr, f.len);
     if (rc >= 0)
-        return 1; /* 0: the one-pair ovector was too small, still a match */
+        return 1;
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
     char msg[120];
-    pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof msg);
+    rn__regex_errmsg(rc, msg, sizeof msg);
     snprintf(e->why, sizeof e->why, "regex match failed: %s", msg);
     return rc == PCRE2_ERROR_NOMEMORY ? RN_ENOMEM : RN_ETOOBIG;
 }

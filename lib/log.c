@@ -12,8 +12,7 @@
  */
 #include "runnel_internal.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "regex_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -70,18 +69,6 @@ static const char R_NOMEM[] = "out of memory"; /* fatal, never a reject */
 
 /* ---- the reader ---------------------------------------------------------- */
 
-/* PCRE2 allocates through this, so its memory is counted and refused like
- * ours. Its free does not pass the size back: a header keeps it. */
-typedef struct pcre_mem {
-    const rn_allocator *a;
-    bool failed;               /* an allocation was refused */
-} pcre_mem;
-
-typedef union size_hdr {
-    size_t size;
-    max_align_t align;         /* keeps the block after it aligned */
-} size_hdr;
-
 typedef struct logr {
     rn_iter base;
     int fmt;                   /* enum log_fmt; F_AUTO until decided */
@@ -96,44 +83,13 @@ typedef struct logr {
     rn_field *f;               /* fcap field views */
     rn_record *r;              /* bcap records */
     /* regex */
-    pcre_mem pm;
-    pcre2_general_context *gctx;
-    pcre2_code *code;
-    pcre2_match_data *md;
-    pcre2_match_context *mctx;
-    pcre2_jit_stack *jstack;   /* JIT: room to backtrack on long lines */
-    bool jit;                  /* the pattern was JIT-compiled */
+    rn__regex re;              /* the pattern (regex.h); unused otherwise */
     uint32_t ngrp;             /* named group entries */
     uint32_t *gnum;            /* their group numbers, descending */
     uint32_t *gfld;            /* and the field each fills */
     rn_schema *own_schema;     /* built from the group names */
     char why[160];             /* reason of a regex match error */
 } logr;
-
-static void *pcre_alloc(PCRE2_SIZE size, void *ud)
-{
-    pcre_mem *m = ud;
-    if (size > SIZE_MAX - sizeof(size_hdr)) {
-        m->failed = true;
-        return NULL;
-    }
-    size_hdr *h = rn__alloc(m->a, size + sizeof *h);
-    if (!h) {
-        m->failed = true;
-        return NULL;
-    }
-    h->size = size;
-    return h + 1;
-}
-
-static void pcre_free(void *ptr, void *ud)
-{
-    pcre_mem *m = ud;
-    if (!ptr)
-        return;
-    size_hdr *h = (size_hdr *)ptr - 1;
-    rn__free(m->a, h, h->size + sizeof *h);
-}
 
 /* ---- parsers: NULL on success, else a static reason ---------------------- */
 
@@ -351,10 +307,7 @@ static const char *parse_regex(logr *L, const char *p, size_t n, rn_field *f)
 {
     if (!p)
         p = "";
-    int rc = L->jit ? pcre2_jit_match(L->code, (PCRE2_SPTR)p, n, 0, 0, L->md,
-                                      L->mctx)
-                    : pcre2_match(L->code, (PCRE2_SPTR)p, n, 0, 0, L->md,
-                                  L->mctx);
+    int rc = rn__regex_match(&L->re, p, n);
     if (rc < 0) {
         if (rc == PCRE2_ERROR_NOMATCH)
             return R_NOMATCH;
@@ -363,12 +316,12 @@ static const char *parse_regex(logr *L, const char *p, size_t n, rn_field *f)
         /* Match, depth or heap limits: this line is too hard for the
          * pattern, which says nothing about the next one. */
         char msg[120];
-        pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof msg);
+        rn__regex_errmsg(rc, msg, sizeof msg);
         snprintf(L->why, sizeof L->why, "regex match failed: %s", msg);
         return L->why;
     }
-    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(L->md);
-    uint32_t top = pcre2_get_ovector_count(L->md);
+    const PCRE2_SIZE *ov = rn__regex_ovector(&L->re);
+    uint32_t top = pcre2_get_ovector_count(L->re.md);
     for (size_t i = 0; i < L->nf; i++)
         f[i] = view(p, p);
     /* Descending group numbers: with duplicate names the lowest-numbered
@@ -591,11 +544,7 @@ static void log_close(rn_iter *it)
     rn__free(&it->mem, L->r, L->bcap * sizeof *L->r);
     rn__free(&it->mem, L->gnum, 2 * (size_t)L->ngrp * sizeof *L->gnum);
     rn__schema_free(&it->mem, L->own_schema);
-    pcre2_match_data_free(L->md);
-    pcre2_match_context_free(L->mctx);
-    pcre2_jit_stack_free(L->jstack);
-    pcre2_code_free(L->code);
-    pcre2_general_context_free(L->gctx);
+    rn__regex_free(&L->re);
 }
 
 static const rn__iter_vt log_vt = {"log", log_next, log_close};
@@ -607,57 +556,34 @@ static const rn__iter_vt log_vt = {"log", log_next, log_close};
 static int compile_regex(logr *L, const char *pattern)
 {
     rn_allocator *mem = &L->base.mem;
-    L->pm.a = mem;
-    L->gctx = pcre2_general_context_create(pcre_alloc, pcre_free, &L->pm);
-    if (!L->gctx)
-        return RN_ENOMEM;
-    pcre2_compile_context *cctx = pcre2_compile_context_create(L->gctx);
-    if (!cctx)
-        return RN_ENOMEM;
-    int err;
-    PCRE2_SIZE off;
-    L->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0,
-                            &err, &off, cctx);
-    pcre2_compile_context_free(cctx);
-    if (!L->code) {
-        if (L->pm.failed || err == PCRE2_ERROR_HEAP_FAILED)
-            return RN_ENOMEM;
-        char msg[160];
-        pcre2_get_error_message(err, (PCRE2_UCHAR *)msg, sizeof msg);
+    char msg[160];
+    size_t off;
+    int rc = rn__regex_parse(&L->re, mem, pattern, PCRE2_ZERO_TERMINATED, 0,
+                             msg, sizeof msg, &off);
+    if (rc == RN_EINVAL)
         return rn__iter_fail(&L->base, RN_EINVAL,
-                             "bad regex at offset %zu: %s: %s", (size_t)off,
-                             msg, pattern);
-    }
+                             "bad regex at offset %zu: %s: %s", off, msg,
+                             pattern);
+    if (rc < 0)
+        return rc;
     uint32_t count = 0, esize = 0;
     PCRE2_SPTR table = NULL;
-    pcre2_pattern_info(L->code, PCRE2_INFO_NAMECOUNT, &count);
-    pcre2_pattern_info(L->code, PCRE2_INFO_NAMEENTRYSIZE, &esize);
-    pcre2_pattern_info(L->code, PCRE2_INFO_NAMETABLE, &table);
+    pcre2_pattern_info(L->re.code, PCRE2_INFO_NAMECOUNT, &count);
+    pcre2_pattern_info(L->re.code, PCRE2_INFO_NAMEENTRYSIZE, &esize);
+    pcre2_pattern_info(L->re.code, PCRE2_INFO_NAMETABLE, &table);
     if (count == 0)
         return rn__iter_fail(&L->base, RN_EINVAL,
                              "regex has no named groups: %s", pattern);
-    /* A failed JIT compile (no JIT support, or no memory for it) leaves the
-     * interpreter, which gives the same answers. */
-    bool failed = L->pm.failed;
-    L->jit = pcre2_jit_compile(L->code, PCRE2_JIT_COMPLETE) == 0;
-    L->pm.failed = failed;
-    L->md = pcre2_match_data_create_from_pattern(L->code, L->gctx);
-    L->mctx = pcre2_match_context_create(L->gctx);
-    if (L->jit && L->mctx) {
-        /* The default JIT stack is 32 KiB of the machine stack: too little
-         * for some patterns on long lines. */
-        L->jstack = pcre2_jit_stack_create(32 * RN__KIB, RN__MIB, L->gctx);
-        if (!L->jstack)
-            return RN_ENOMEM;
-        pcre2_jit_stack_assign(L->mctx, NULL, L->jstack);
-    }
+    /* Checked before the JIT and the match data are paid for. */
+    if ((rc = rn__regex_prepare(&L->re)) < 0)
+        return rc;
     L->gnum = rn__alloc(mem, 2 * (size_t)count * sizeof *L->gnum);
     if (L->gnum)
         L->ngrp = count; /* log_close frees by this size */
     PCRE2_SPTR *ent = rn__alloc(mem, count * sizeof *ent);
     rn_field *names = rn__alloc(mem, count * sizeof *names);
-    int rc = RN_ENOMEM;
-    if (!L->md || !L->mctx || !L->gnum || !ent || !names)
+    rc = RN_ENOMEM;
+    if (!L->gnum || !ent || !names)
         goto out;
     L->gfld = L->gnum + count;
     /* The name table is sorted by name; order its entries by group number

@@ -305,6 +305,25 @@ void rn__recout_batch(const rn__recout *o, rn_batch *out)
     out->n = o->n;
 }
 
+int rn__recout_slots(rn__recout *o, const void *slots, size_t stride,
+                     size_t count, size_t *given, rn_batch *out)
+{
+    if (*given == count)
+        return RN_DONE;
+    rn__recout_begin(o);
+    for (; *given < count; ++*given) {
+        const rn__recslot *s =
+            (const void *)((const char *)slots + *given * stride);
+        int rc = rn__recout_add(o, s->copy);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            break;
+    }
+    rn__recout_batch(o, out);
+    return RN_ROW;
+}
+
 void rn__recout_free(rn__recout *o)
 {
     rn__free(&o->mem, o->recs, o->reccap * sizeof *o->recs);

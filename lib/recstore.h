@@ -121,6 +121,15 @@ int rn__recout_add(rn__recout *o, const rn__reccopy *c);
 /** The batch made since begin. */
 void rn__recout_batch(const rn__recout *o, rn_batch *out);
 
+/** Hands out the copies of an array of slots, one batch a call: slot i is
+ *  the rn__recslot at the start of element i (element size stride) of
+ *  slots, and *given slots are out already. Starts a new batch with the
+ *  copies of slots *given, *given + 1, ... below count and advances *given
+ *  past them. Returns RN_ROW with the batch in *out, RN_DONE once all count
+ *  are out, or RN_ENOMEM (see rn__recout_add; the caller reports it). */
+int rn__recout_slots(rn__recout *o, const void *slots, size_t stride,
+                     size_t count, size_t *given, rn_batch *out);
+
 /** Frees the batch buffers. Safe on a zeroed or freed rn__recout. */
 void rn__recout_free(rn__recout *o);
 

@@ -41,9 +41,9 @@ static void re_free(void *ptr, void *ud)
     rn__free(re->mem, h, h->size + sizeof *h);
 }
 
-int rn__regex_compile(rn__regex *re, const rn_allocator *mem,
-                      const char *pattern, uint32_t options, char *why,
-                      size_t whycap, size_t *erroff)
+int rn__regex_parse(rn__regex *re, const rn_allocator *mem,
+                    const char *pattern, size_t len, uint32_t options,
+                    char *why, size_t whycap, size_t *erroff)
 {
     memset(re, 0, sizeof *re);
     re->mem = mem;
@@ -58,7 +58,7 @@ int rn__regex_compile(rn__regex *re, const rn_allocator *mem,
         return RN_ENOMEM;
     int err;
     PCRE2_SIZE off;
-    re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+    re->code = pcre2_compile((PCRE2_SPTR)(pattern ? pattern : ""), len,
                              options, &err, &off, cctx);
     pcre2_compile_context_free(cctx);
     if (!re->code) {
@@ -68,6 +68,11 @@ int rn__regex_compile(rn__regex *re, const rn_allocator *mem,
         *erroff = (size_t)off;
         return RN_EINVAL;
     }
+    return RN_OK;
+}
+
+int rn__regex_prepare(rn__regex *re)
+{
     /* A failed JIT compile (no JIT in this PCRE2, or no memory for it)
      * leaves the interpreter: slower, never wrong, so not an error. */
     bool failed = re->failed;
@@ -88,10 +93,28 @@ int rn__regex_compile(rn__regex *re, const rn_allocator *mem,
     return RN_OK;
 }
 
+int rn__regex_compile_n(rn__regex *re, const rn_allocator *mem,
+                        const char *pattern, size_t len, uint32_t options,
+                        char *why, size_t whycap, size_t *erroff)
+{
+    int rc = rn__regex_parse(re, mem, pattern, len, options, why, whycap,
+                             erroff);
+    return rc == RN_OK ? rn__regex_prepare(re) : rc;
+}
+
+int rn__regex_compile(rn__regex *re, const rn_allocator *mem,
+                      const char *pattern, uint32_t options, char *why,
+                      size_t whycap, size_t *erroff)
+{
+    return rn__regex_compile_n(re, mem, pattern, PCRE2_ZERO_TERMINATED,
+                               options, why, whycap, erroff);
+}
+
 void rn__regex_errmsg(int code, char *buf, size_t cap)
 {
     if (!cap)
         return;
+    buf[0] = '\0'; /* PCRE2 writes nothing for a code it does not know */
     if (pcre2_get_error_message(code, (PCRE2_UCHAR *)buf, cap) < 0 &&
         buf[0] == '\0')
         snprintf(buf, cap, "PCRE2 error %d", code);

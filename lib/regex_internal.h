@@ -1,6 +1,6 @@
 /*
- * regex.h - a small PCRE2 wrapper shared by the stages that match (grep,
- * extract): one compiled pattern with its match data, JIT-compiled when the
+ * regex.h - a small PCRE2 wrapper shared by every user of PCRE2 (grep,
+ * extract, log's regex: format, filter's =~ and !~): one compiled pattern with its match data, JIT-compiled when the
  * library can, every allocation routed to the chain's allocator.
  *
  *     rn__regex re;
@@ -40,6 +40,23 @@ typedef struct rn__regex {
 int rn__regex_compile(rn__regex *re, const rn_allocator *mem,
                       const char *pattern, uint32_t options, char *why,
                       size_t whycap, size_t *erroff);
+
+/* The same for len bytes at pattern (NULL allowed when len is 0; NUL bytes
+ * are part of the pattern). */
+int rn__regex_compile_n(rn__regex *re, const rn_allocator *mem,
+                        const char *pattern, size_t len, uint32_t options,
+                        char *why, size_t whycap, size_t *erroff);
+
+/* rn__regex_compile_n in two steps, for a caller that inspects the compiled
+ * pattern (pcre2_pattern_info on re->code) and may reject it before paying
+ * for the JIT and the match data. Parse: as rn__regex_compile_n, leaving the
+ * pattern compiled but not ready to match. Prepare (only after a successful
+ * parse): JIT-compiles when it can and makes the match data; RN_OK or
+ * RN_ENOMEM. Either way the struct then needs rn__regex_free. */
+int rn__regex_parse(rn__regex *re, const rn_allocator *mem,
+                    const char *pattern, size_t len, uint32_t options,
+                    char *why, size_t whycap, size_t *erroff);
+int rn__regex_prepare(rn__regex *re);
 
 /* Searches n bytes at p (NULL allowed when n is 0). Returns PCRE2's code: > 0
  * on a match (one more than the highest group set; the offsets are in

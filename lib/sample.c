@@ -19,9 +19,10 @@
 #define DEFAULT_SEED UINT64_C(0x5eed5eed2024c0de)
 
 typedef struct sslot {
-    rn__recslot s; /* the copy */
+    rn__recslot s; /* the copy: first, for rn__recout_slots */
     uint64_t seq;  /* its position in the input */
 } sslot;
+_Static_assert(offsetof(sslot, s) == 0, "rn__recout_slots needs s first");
 
 typedef struct sample {
     rn_iter base;
@@ -159,19 +160,9 @@ static int sample_next(rn_iter *it, rn_batch *out)
             if ((rc = offer(s, &b.recs[i])) < 0)
                 return rc;
     }
-    if (s->given == s->count)
-        return RN_DONE;
-    rn__recout_begin(&s->out);
-    while (s->given < s->count) {
-        int rc = rn__recout_add(&s->out, s->slots[s->given].s.copy);
-        if (rc < 0)
-            return oom(s);
-        if (rc == 0)
-            break;
-        s->given++;
-    }
-    rn__recout_batch(&s->out, out);
-    return RN_ROW;
+    int rc = rn__recout_slots(&s->out, s->slots, sizeof *s->slots, s->count,
+                              &s->given, out);
+    return rc == RN_ENOMEM ? oom(s) : rc;
 }
 
 static void sample_close(rn_iter *it)

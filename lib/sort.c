@@ -442,10 +442,11 @@ rn_iter *rn_sort_new(rn_iter *up, const char *const *keys, size_t n,
 /* ---- top ----------------------------------------------------------------- */
 
 typedef struct tent {
-    rn__recslot s; /* the copy */
+    rn__recslot s; /* the copy: first, for rn__recout_slots */
     double v;      /* its value; NaN: not a number */
     uint64_t seq;  /* its input position */
 } tent;
+_Static_assert(offsetof(tent, s) == 0, "rn__recout_slots needs s first");
 
 typedef struct top {
     rn_iter base;
@@ -595,19 +596,9 @@ static int top_next(rn_iter *it, rn_batch *out)
             if ((rc = top_offer(t, &b.recs[i])) < 0)
                 return rc;
     }
-    if (t->given == t->count)
-        return RN_DONE;
-    rn__recout_begin(&t->out);
-    while (t->given < t->count) {
-        int rc = rn__recout_add(&t->out, t->heap[t->given].s.copy);
-        if (rc < 0)
-            return top_oom(t);
-        if (rc == 0)
-            break;
-        t->given++;
-    }
-    rn__recout_batch(&t->out, out);
-    return RN_ROW;
+    int rc = rn__recout_slots(&t->out, t->heap, sizeof *t->heap, t->count,
+                              &t->given, out);
+    return rc == RN_ENOMEM ? top_oom(t) : rc;
 }
 
 static void top_close(rn_iter *it)

@@ -1,7 +1,8 @@
 /*
  * support.h - helpers shared by the unit tests: a counting allocator that can
  * fail the N-th allocation, a source that delivers bytes in chunks of a chosen
- * size, and small utilities. Include after cmocka's prerequisites.
+ * size, a buffer that a source drains into, and small utilities. Include
+ * after cmocka's prerequisites.
  */
 #ifndef RN_TEST_SUPPORT_H
 #define RN_TEST_SUPPORT_H
@@ -10,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Counts live bytes and allocations; fails allocation number fail_at
  * (0-based) and every one after it when fail_at >= 0. */
@@ -37,10 +39,33 @@ rn_source *tst_chunked_source(const void *data, size_t len, size_t chunk,
  * *outlen receive the text (caller frees *out). */
 int tst_drain(rn_iter *it, char **out, size_t *outlen);
 
+/* The next splitmix64 value from *state: a fixed sequence for a seed. */
+uint64_t tst_rnd(uint64_t *state);
+
 /* Writes len bytes to a new temporary file; returns its malloc'd path. */
 char *tst_write_temp(const void *data, size_t len);
 
 /* gzip-compresses data (one member) into a malloc'd buffer. */
 void *tst_gzip(const void *data, size_t len, size_t *outlen);
+
+/* Bytes received from a source, with the blocks they came in. */
+typedef struct tst_buf {
+    char *p;
+    size_t len, cap;
+    size_t blocks;    /* blocks received */
+    size_t max_block; /* the largest block */
+} tst_buf;
+
+/* Appends one block of n bytes to b. */
+void tst_buf_add(tst_buf *b, const char *p, size_t n);
+void tst_buf_free(tst_buf *b);
+
+/* Lines of /proc/self/maps that map path: its windows mapped right now. */
+int tst_mappings_of(const char *path);
+
+/* Steps s to its end, appending every block to out (each must carry at least
+ * one byte); returns the final code. With path (or NULL), also checks after
+ * every 64th block that exactly one window of that file is mapped. */
+int tst_source_drain(rn_source *s, tst_buf *out, const char *path);
 
 #endif

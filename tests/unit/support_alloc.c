@@ -113,6 +113,14 @@ int tst_drain(rn_iter *it, char **out, size_t *outlen)
     return rc;
 }
 
+uint64_t tst_rnd(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 char *tst_write_temp(const void *data, size_t len)
 {
     const char *dir = getenv("TMPDIR");

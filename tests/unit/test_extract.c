@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 #include "runnel_internal.h"
 
 #include <stdio.h>
@@ -27,14 +28,6 @@
 /* ---- input --------------------------------------------------------------- */
 
 static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 typedef struct logline {
     char ts[32], level[8], msg[128];
@@ -58,9 +51,9 @@ static corpus make_log(uint64_t seed, size_t n)
         logline *l = &c.l[i];
         snprintf(l->ts, sizeof l->ts, "2024-03-01 12:%02zu:%02zu", i / 60 % 60,
                  i % 60);
-        snprintf(l->level, sizeof l->level, "%s", levels[rnd() % 4]);
-        unsigned code = (unsigned)(rnd() % 5000);
-        switch (rnd() % 8) {
+        snprintf(l->level, sizeof l->level, "%s", levels[tst_rnd(&rng) % 4]);
+        unsigned code = (unsigned)(tst_rnd(&rng) % 5000);
+        switch (tst_rnd(&rng) % 8) {
         case 0:
             snprintf(l->msg, sizeof l->msg, "Request failed. Error code: %u "
                      "(upstream)", code);
@@ -117,35 +110,12 @@ static bool ref_code(const char *msg, const char **code, size_t *len)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void assert_field(rn_field f, const char *want)
-{
-    size_t n = strlen(want);
-    if (f.len != n || (n && memcmp(f.ptr, want, n) != 0))
-        fail_msg("field '%.*s', want '%s'", (int)f.len, f.ptr ? f.ptr : "",
-                 want);
-}
-
-static void assert_schema(const rn_iter *it, const char *const *names,
-                          size_t n)
-{
-    const rn_schema *sc = rn_schema_of(it);
-    assert_int_equal(rn_schema_count(sc), n);
-    for (size_t i = 0; i < n; i++)
-        assert_field(rn_schema_name(sc, i), names[i]);
-}
-
-static rn_iter *open_lines(const char *text, size_t len, size_t chunk,
-                           const rn_source_opts *so)
-{
-    return rn_lines_new(tst_chunked_source(text, len, chunk, so), NULL);
-}
-
 static rn_iter *open_log(const char *text, size_t len, size_t chunk,
                          const char *format, const rn_source_opts *so)
 {
     rn_log_opts lo = {0};
     lo.format = format;
-    return rn_log_new(open_lines(text, len, chunk, so), &lo);
+    return rn_log_new(tst_open_lines(text, len, chunk, so), &lo);
 }
 
 /* An upstream whose fields are known only after its first step (a log
@@ -186,9 +156,9 @@ static void expect_codes(rn_iter *it, const corpus *c, bool keep)
         const logline *l = &c->l[i];
         assert_int_equal(rec->line, i + 1);
         assert_int_equal(rec->nfields, 4);
-        assert_field(rec->fields[0], l->ts);
-        assert_field(rec->fields[1], l->level);
-        assert_field(rec->fields[2], l->msg);
+        tst_expect_field(rec->fields[0], l->ts);
+        tst_expect_field(rec->fields[1], l->level);
+        tst_expect_field(rec->fields[2], l->msg);
         if (rec->fields[3].len != clen ||
             memcmp(rec->fields[3].ptr, code, clen) != 0)
             fail_msg("line %zu: code '%.*s', want '%.*s'", i + 1,
@@ -213,7 +183,7 @@ static void expect_codes(rn_iter *it, const corpus *c, bool keep)
     }
     assert_int_equal(i, c->n);
     assert_int_equal(rn_next(it, &rec), RN_DONE);
-    assert_schema(it, names, 4);
+    tst_expect_schema(it, names, 4);
     rn_stats st;
     rn_stats_of(it, &st);
     assert_int_equal(st.records_in, c->n);
@@ -286,9 +256,9 @@ static void expect_lines(const char *text, const char *field,
 {
     size_t len = strlen(text);
     for (size_t chunk = 1; chunk <= len + 1; chunk++) {
-        rn_iter *it = rn_extract_new(open_lines(text, len, chunk, NULL),
+        rn_iter *it = rn_extract_new(tst_open_lines(text, len, chunk, NULL),
                                      field, regex, keep);
-        assert_schema(it, names, nnames);
+        tst_expect_schema(it, names, nnames);
         char *out;
         size_t outlen;
         assert_int_equal(tst_drain(it, &out, &outlen), RN_DONE);
@@ -350,10 +320,10 @@ static void test_named_groups(void **state)
 static void test_group_order(void **state)
 {
     (void)state;
-    rn_iter *it = rn_extract_new(open_lines("ab\n", 3, 1, NULL), NULL,
+    rn_iter *it = rn_extract_new(tst_open_lines("ab\n", 3, 1, NULL), NULL,
                                  "(?<zz>a)(?<aa>b)", 0);
     static const char *const names[] = {"line", "zz", "aa"};
-    assert_schema(it, names, 3);
+    tst_expect_schema(it, names, 3);
     char *out;
     size_t outlen;
     assert_int_equal(tst_drain(it, &out, &outlen), RN_DONE);
@@ -381,14 +351,14 @@ static void test_default_field(void **state)
             NULL, "^(?<first>\\w+)", 0);
         const rn_record *rec;
         assert_int_equal(rn_next(it, &rec), RN_ROW);
-        assert_field(rec->fields[3], "disk");
+        tst_expect_field(rec->fields[3], "disk");
         assert_int_equal(rn_next(it, &rec), RN_DONE);
         rn_free(it);
         /* An explicit field. */
         it = rn_extract_new(open_log(log, sizeof log - 1, chunk, "pipe", NULL),
                             "level", "^(?<first>\\w{3})", 0);
         assert_int_equal(rn_next(it, &rec), RN_ROW);
-        assert_field(rec->fields[3], "ERR");
+        tst_expect_field(rec->fields[3], "ERR");
         rn_free(it);
     }
     /* CSV: "message" wherever it is, else the first field. */
@@ -403,13 +373,13 @@ static void test_default_field(void **state)
             NULL, "(?<w>\\w+)$", 0);
         const rn_record *rec;
         assert_int_equal(rn_next(it, &rec), RN_ROW);
-        assert_field(rec->fields[rec->nfields - 1], want[i]);
+        tst_expect_field(rec->fields[rec->nfields - 1], want[i]);
         rn_free(it);
         it = rn_extract_new(
             rn_csv_new(rn_source_mem(texts[i], strlen(texts[i]), NULL), NULL),
             NULL, "^(?<w>\\w+)", 0);
         assert_int_equal(rn_next(it, &rec), RN_ROW);
-        assert_field(rec->fields[rec->nfields - 1], wantb[i]);
+        tst_expect_field(rec->fields[rec->nfields - 1], wantb[i]);
         rn_free(it);
     }
 }
@@ -434,11 +404,11 @@ static void test_schema_widens(void **state)
             assert_int_equal(rec->nfields, rn_schema_count(s));
             char want[4];
             snprintf(want, sizeof want, "%u", ++n);
-            assert_field(rec->fields[rn_schema_find(s, "d", 1)], want);
+            tst_expect_field(rec->fields[rn_schema_find(s, "d", 1)], want);
         }
         assert_int_equal(n, 3);
         static const char *const wide[] = {"a", "b", "_3", "d"};
-        assert_schema(it, wide, 4);
+        tst_expect_schema(it, wide, 4);
         assert_int_equal(rn_schema_count(first), 3);
         rn_free(it);
     }
@@ -465,13 +435,15 @@ static void test_errors(void **state)
     static const char log[] = "2024-03-01 12:00:00|ERROR|disk full\n";
     size_t len = sizeof log - 1;
     assert_null(rn_extract_new(NULL, NULL, "x", 0));
-    expect_error(rn_extract_new(open_lines(log, len, 3, NULL), NULL, NULL, 0),
+    expect_error(rn_extract_new(tst_open_lines(log, len, 3, NULL), NULL, NULL,
+                                0),
                  1, "extract: no regex given");
-    expect_error(rn_extract_new(open_lines(log, len, 3, NULL), NULL, "a(b", 0),
+    expect_error(rn_extract_new(tst_open_lines(log, len, 3, NULL), NULL, "a(b",
+                                0),
                  1, "extract: bad regex at offset 3: missing closing "
                     "parenthesis: a(b");
-    expect_error(rn_extract_new(open_lines(log, len, 3, NULL), "mesage", "x",
-                                0),
+    expect_error(rn_extract_new(tst_open_lines(log, len, 3, NULL), "mesage",
+                                "x", 0),
                  1, "extract: no field 'mesage' (fields: line)");
     /* Known at construction for a named format... */
     expect_error(rn_extract_new(open_log(log, len, 3, "pipe", NULL), "mesage",
@@ -489,7 +461,7 @@ static void test_errors(void **state)
     expect_error(rn_extract_new(late(open_log(log, len, 3, NULL, NULL)), NULL,
                                 "(?<x>.)(?<message>\\w+)", 0),
                  0, "extract: group 'message' would hide field 'message'");
-    expect_error(rn_extract_new(open_lines(log, len, 3, NULL), NULL,
+    expect_error(rn_extract_new(tst_open_lines(log, len, 3, NULL), NULL,
                                 "(?<line>\\w+)", 0),
                  1, "extract: group 'line' would hide field 'line'");
     /* An upstream that failed at construction: its error is adopted. */
@@ -503,50 +475,25 @@ static void test_errors(void **state)
 
 /* ---- memory -------------------------------------------------------------- */
 
+typedef struct alloc_input {
+    const corpus *c;
+    int keep;
+} alloc_input;
+
+static rn_iter *open_extract(void *ud, const rn_source_opts *so)
+{
+    const alloc_input *in = ud;
+    return rn_extract_new(open_log(in->c->text, in->c->len, 5, NULL, so), NULL,
+                          CODE_RE, in->keep);
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
     corpus c = make_log(3, 40);
     for (int keep = 0; keep < 2; keep++) {
-        rn_iter *it = rn_extract_new(open_log(c.text, c.len, 5, NULL, NULL),
-                                     NULL, CODE_RE, keep);
-        char *want;
-        size_t wantlen;
-        assert_int_equal(tst_drain(it, &want, &wantlen), RN_DONE);
-        rn_free(it);
-        bool completed = false;
-        for (long fail = 0; !completed && fail < 100000; fail++) {
-            tst_alloc t = tst_alloc_init();
-            t.fail_at = fail;
-            rn_allocator a = tst_allocator(&t);
-            rn_source_opts so = {0};
-            so.allocator = &a;
-            so.block_size = 4096;
-            it = rn_extract_new(open_log(c.text, c.len, 5, NULL, &so), NULL,
-                                CODE_RE, keep);
-            if (it) {
-                char *out;
-                size_t outlen;
-                int rc = tst_drain(it, &out, &outlen);
-                if (rc == RN_DONE) {
-                    assert_int_equal(outlen, wantlen);
-                    assert_memory_equal(out, want, wantlen);
-                    completed = !t.failed;
-                } else {
-                    assert_int_equal(rc, RN_ENOMEM);
-                    assert_true(t.failed);
-                }
-                free(out);
-                rn_free(it);
-            } else {
-                assert_true(t.failed);
-            }
-            if (t.live || t.nlive)
-                fail_msg("failing allocation %ld: %zu bytes in %zu "
-                         "allocations leaked", fail, t.live, t.nlive);
-        }
-        assert_true(completed);
-        free(want);
+        alloc_input in = {&c, keep};
+        tst_fail_each_alloc_text(open_extract, &in, 100000, NULL);
     }
     free_corpus(&c);
 }

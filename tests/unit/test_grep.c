@@ -55,8 +55,9 @@ static corpus make_corpus(uint64_t seed, size_t n, bool final_newline)
     c.text = malloc(cap);
     rng = seed;
     for (size_t i = 0; i < n; i++) {
-        const char *s = tst_rnd(&rng) % 100 < 72 ? quiet[tst_rnd(&rng) % N(quiet)]
-                                         : loud[tst_rnd(&rng) % N(loud)];
+        const char *s = tst_rnd(&rng) % 100 < 72
+                            ? quiet[tst_rnd(&rng) % N(quiet)]
+                            : loud[tst_rnd(&rng) % N(loud)];
         c.lines[i] = strdup(s);
         size_t l = strlen(s);
         memcpy(c.text + c.len, s, l);
@@ -517,7 +518,8 @@ static void test_log_input(void **state)
         rn_log_opts lo = {0};
         lo.format = "pipe";
         rn_iter *it = rn_grep_new(
-            rn_log_new(tst_open_lines(c.text, c.len, chunks[ch], NULL), &lo), &o);
+            rn_log_new(tst_open_lines(c.text, c.len, chunks[ch], NULL), &lo),
+            &o);
         tst_expect_schema(it, names, 6);
         const rn_record *rec;
         size_t k = 0;

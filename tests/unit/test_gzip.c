@@ -19,50 +19,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    size_t blocks;   /* blocks received */
-    size_t max_block; /* the largest block */
-} buf;
-
-static void buf_add(buf *b, const char *p, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        assert_non_null(b->p);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->blocks++;
-    if (n > b->max_block)
-        b->max_block = n;
-}
-
-/* Steps s to its end, appending every block to out; returns the final code.
- * Every RN_ROW must carry at least one byte. */
-static int drain(rn_source *s, buf *out)
-{
-    const char *p;
-    size_t n;
-    int rc;
-    while ((rc = rn__source_next(s, &p, &n)) == RN_ROW) {
-        assert_true(n > 0);
-        buf_add(out, p, n);
-    }
-    return rc;
-}
-
-static void buf_free(buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
 static uint64_t rng_state = 88172645463325252ull;
 
 static uint64_t rng(void)
@@ -123,15 +79,15 @@ static void expect_output(const void *in, size_t inlen, size_t chunk,
 {
     rn_source *s = tst_chunked_source(in, inlen, chunk, o);
     assert_non_null(s);
-    buf out = {0};
-    int rc = drain(s, &out);
+    tst_buf out = {0};
+    int rc = tst_source_drain(s, &out, NULL);
     if (rc != RN_DONE)
         fail_msg("chunk %zu: rc %d: %s", chunk, rc, rn_source_errmsg(s));
     assert_int_equal(out.len, wantlen);
     if (wantlen)
         assert_memory_equal(out.p, want, wantlen);
     rn_source_free(s);
-    buf_free(&out);
+    tst_buf_free(&out);
 }
 
 /* Every chunk size 1..64 and the large ones. */
@@ -208,13 +164,13 @@ static void test_small_block_sizes(void **state)
             rn_source_opts o = {0};
             o.block_size = bs[i];
             rn_source *s = tst_chunked_source(z, zlen, chunks[j], &o);
-            buf out = {0};
-            assert_int_equal(drain(s, &out), RN_DONE);
+            tst_buf out = {0};
+            assert_int_equal(tst_source_drain(s, &out, NULL), RN_DONE);
             assert_int_equal(out.len, n);
             assert_memory_equal(out.p, t, n);
             assert_true(out.max_block <= bs[i]);
             rn_source_free(s);
-            buf_free(&out);
+            tst_buf_free(&out);
         }
     }
     free(z);
@@ -233,12 +189,12 @@ static void test_blocks_are_full(void **state)
     rn_source_opts o = {0};
     o.block_size = 4096;
     rn_source *s = tst_chunked_source(z, zlen, 7, &o);
-    buf out = {0};
-    assert_int_equal(drain(s, &out), RN_DONE);
+    tst_buf out = {0};
+    assert_int_equal(tst_source_drain(s, &out, NULL), RN_DONE);
     assert_int_equal(out.len, n);
     assert_int_equal(out.blocks, (n + 4095) / 4096);
     rn_source_free(s);
-    buf_free(&out);
+    tst_buf_free(&out);
     free(z);
     free(t);
 }
@@ -339,8 +295,8 @@ static void expect_error(const void *in, size_t inlen, size_t chunk, int code,
                          size_t wantlen, bool whole)
 {
     rn_source *s = tst_chunked_source(in, inlen, chunk, NULL);
-    buf out = {0};
-    int rc = drain(s, &out);
+    tst_buf out = {0};
+    int rc = tst_source_drain(s, &out, NULL);
     const char *msg = rn_source_errmsg(s);
     if (rc != code)
         fail_msg("chunk %zu, %zu bytes: rc %d, want %d: %s", chunk, inlen, rc,
@@ -359,7 +315,7 @@ static void expect_error(const void *in, size_t inlen, size_t chunk, int code,
     if (whole)
         assert_int_equal(out.len, wantlen);
     rn_source_free(s);
-    buf_free(&out);
+    tst_buf_free(&out);
 }
 
 static void test_truncated(void **state)
@@ -462,12 +418,12 @@ static void test_no_decompress(void **state)
     for (size_t c = 1; c <= 16; c++)
         expect_output(ga, za, c, &o, ga, za);
     rn_source *s = rn_source_mem(ga, za, &o);
-    buf out = {0};
-    assert_int_equal(drain(s, &out), RN_DONE);
+    tst_buf out = {0};
+    assert_int_equal(tst_source_drain(s, &out, NULL), RN_DONE);
     assert_int_equal(out.len, za);
     assert_memory_equal(out.p, ga, za);
     rn_source_free(s);
-    buf_free(&out);
+    tst_buf_free(&out);
     free(ga);
 }
 
@@ -533,7 +489,7 @@ static void test_again_resumes(void **state)
         size_t inlen = gzip ? zlen : n;
         for (size_t j = 0; j < sizeof chunks / sizeof *chunks; j++) {
             rn_source *s = again_new(in, inlen, chunks[j], 0, 0);
-            buf out = {0};
+            tst_buf out = {0};
             size_t agains = 0;
             const char *p;
             size_t k;
@@ -548,7 +504,7 @@ static void test_again_resumes(void **state)
                 }
                 if (rc != RN_ROW)
                     break;
-                buf_add(&out, p, k);
+                tst_buf_add(&out, p, k);
             }
             assert_int_equal(rc, RN_DONE);
             assert_true(agains > 0);
@@ -556,7 +512,7 @@ static void test_again_resumes(void **state)
             assert_memory_equal(out.p, t, n);
             assert_int_equal(rn_source_bytes_read(s), inlen);
             rn_source_free(s);
-            buf_free(&out);
+            tst_buf_free(&out);
         }
     }
     free(z);
@@ -575,9 +531,9 @@ static void test_inner_error(void **state)
         for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
             rn_source *s = again_new(gzip ? (const void *)z : (const void *)t,
                                      gzip ? zlen : n, 1, at[i], RN_EIO);
-            buf out = {0};
+            tst_buf out = {0};
             int rc;
-            while ((rc = drain(s, &out)) == RN_AGAIN)
+            while ((rc = tst_source_drain(s, &out, NULL)) == RN_AGAIN)
                 ;
             assert_int_equal(rc, RN_EIO);
             char want[64];
@@ -587,7 +543,7 @@ static void test_inner_error(void **state)
             if (out.len)
                 assert_memory_equal(out.p, t, out.len);
             rn_source_free(s);
-            buf_free(&out);
+            tst_buf_free(&out);
         }
     }
     free(z);
@@ -617,8 +573,8 @@ static void test_failing_allocator(void **state)
             rn_source *s = gzip ? tst_chunked_source(z, zlen, 1000, &o)
                                 : tst_chunked_source(plain, n + 5, 1000, &o);
             if (s) {
-                buf out = {0};
-                int rc = drain(s, &out);
+                tst_buf out = {0};
+                int rc = tst_source_drain(s, &out, NULL);
                 if (ta.failed) {
                     assert_int_equal(rc, RN_ENOMEM);
                     assert_true(strlen(rn_source_errmsg(s)) > 0);
@@ -629,7 +585,7 @@ static void test_failing_allocator(void **state)
                     finished = true;
                 }
                 rn_source_free(s);
-                buf_free(&out);
+                tst_buf_free(&out);
             } else {
                 assert_true(ta.failed);
             }

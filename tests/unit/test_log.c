@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,23 +311,6 @@ static void rej_log_free(rej_log *log)
     memset(log, 0, sizeof *log);
 }
 
-static void assert_field(rn_field f, const char *want)
-{
-    size_t n = strlen(want);
-    if (f.len != n || (n && memcmp(f.ptr, want, n) != 0))
-        fail_msg("field '%.*s', want '%s'", (int)f.len, f.ptr ? f.ptr : "",
-                 want);
-}
-
-static void assert_schema(const rn_iter *it, const char *const *names,
-                          size_t n)
-{
-    const rn_schema *sc = rn_schema_of(it);
-    assert_int_equal(rn_schema_count(sc), n);
-    for (size_t i = 0; i < n; i++)
-        assert_field(rn_schema_name(sc, i), names[i]);
-}
-
 static rn_iter *open_log(const char *text, size_t len, size_t chunk,
                          const char *format, rej_log *rl,
                          const rn_source_opts *so)
@@ -359,14 +343,14 @@ static void expect_sample(rn_iter *it, const sample *s, rej_log *rl)
         assert_int_equal(rec->offset, lines[w->line - 1].start);
         assert_int_equal(rec->nfields, s->nf);
         for (size_t j = 0; j < s->nf; j++)
-            assert_field(rec->fields[j], w->f[j]);
+            tst_expect_field(rec->fields[j], w->f[j]);
         k++;
     }
     assert_int_equal(rc, RN_DONE);
     assert_int_equal(k, s->nrecs);
     assert_int_equal(rn_next(it, &rec), RN_DONE); /* sticky */
     assert_string_equal(rn_log_format(it), s->format);
-    assert_schema(it, s->names, s->nf);
+    tst_expect_schema(it, s->names, s->nf);
     rn_stats st;
     rn_stats_of(it, &st);
     assert_int_equal(st.records_in, s->nlines);
@@ -454,10 +438,10 @@ static void test_clf_reads_combined_lines(void **state)
     const rn_record *rec;
     assert_int_equal(rn_next(it, &rec), RN_ROW);
     assert_int_equal(rec->nfields, 7);
-    assert_field(rec->fields[0], "10.0.0.5");
-    assert_field(rec->fields[2], "alice");
-    assert_field(rec->fields[4], "GET / HTTP/1.1");
-    assert_field(rec->fields[6], "87");
+    tst_expect_field(rec->fields[0], "10.0.0.5");
+    tst_expect_field(rec->fields[2], "alice");
+    tst_expect_field(rec->fields[4], "GET / HTTP/1.1");
+    tst_expect_field(rec->fields[6], "87");
     assert_int_equal(rn_next(it, &rec), RN_DONE);
     rn_free(it);
 }
@@ -531,7 +515,7 @@ static void test_auto_nothing_matches(void **state)
         const rn_record *rec;
         assert_int_equal(rn_next(it, &rec), RN_ROW);
         assert_int_equal(rec->line, 71);
-        assert_field(rec->fields[1], "L");
+        tst_expect_field(rec->fields[1], "L");
         assert_int_equal(rn_next(it, &rec), RN_DONE);
         assert_string_equal(rn_log_format(it), "pipe");
         assert_int_equal(rl.n, 70);
@@ -616,7 +600,7 @@ static void test_regex_named_groups(void **state)
         rn_iter *it = open_log(s.text, s.len, chunk, fmt, &rl, NULL);
         assert_int_equal(rn_status(it), RN_OK);
         assert_string_equal(rn_log_format(it), "regex");
-        assert_schema(it, names, 4);
+        tst_expect_schema(it, names, 4);
         expect_sample(it, &s, &rl);
         rn_free(it);
         rej_log_free(&rl);
@@ -636,7 +620,7 @@ static void test_regex_group_order(void **state)
         rn_lines_new(rn_source_mem(t, strlen(t), NULL), NULL), &o);
     assert_int_equal(rn_status(it), RN_OK);
     static const char *const names[] = {"z", "a", "v"};
-    assert_schema(it, names, 3);
+    tst_expect_schema(it, names, 3);
     char *out;
     size_t outlen;
     assert_int_equal(tst_drain(it, &out, &outlen), RN_DONE);
@@ -716,7 +700,7 @@ static void test_regex_limits(void **state)
     const rn_record *rec;
     assert_int_equal(rn_next(it, &rec), RN_ROW);
     assert_int_equal(rec->line, 2);
-    assert_field(rec->fields[0], "aaaa");
+    tst_expect_field(rec->fields[0], "aaaa");
     assert_int_equal(rn_next(it, &rec), RN_DONE);
     assert_int_equal(rl.n, 2);
     assert_int_equal(rl.r[1].line, 3);
@@ -806,7 +790,7 @@ static void test_upstream_errors(void **state)
     it = rn_log_new(rn_lines_new(rn_source_mem(t, strlen(t), NULL), &lo), &o);
     const rn_record *rec;
     assert_int_equal(rn_next(it, &rec), RN_ROW);
-    assert_field(rec->fields[2], "c");
+    tst_expect_field(rec->fields[2], "c");
     assert_int_equal(rn_next(it, &rec), RN_ETOOBIG);
     assert_non_null(strstr(rn_errmsg(it), "line 2"));
     assert_int_equal(rn_next(it, &rec), RN_ETOOBIG);
@@ -843,50 +827,27 @@ static void test_no_empty_batches(void **state)
 
 /* ---- allocation failures ------------------------------------------------- */
 
+typedef struct alloc_input {
+    const char *text;
+    size_t len;
+    const char *format;
+} alloc_input;
+
+static rn_iter *open_alloc_input(void *ud, const rn_source_opts *so)
+{
+    const alloc_input *in = ud;
+    return open_log(in->text, in->len, 7, in->format, NULL, so);
+}
+
+/* A refused JIT compile falls back to the interpreter and still gives the
+ * same answer as a run without failures. */
 static void fail_each_allocation(const char *text, size_t len,
                                  const char *format)
 {
-    /* The answer without failures. */
-    rn_iter *it = open_log(text, len, 7, format, NULL, NULL);
-    char *want;
-    size_t wantlen;
-    assert_int_equal(tst_drain(it, &want, &wantlen), RN_DONE);
-    rn_free(it);
-    bool completed = false;
-    for (long fail = 0; !completed && fail < 10000; fail++) {
-        tst_alloc t = tst_alloc_init();
-        t.fail_at = fail;
-        rn_allocator a = tst_allocator(&t);
-        rn_source_opts so = {0};
-        so.allocator = &a;
-        so.block_size = 4096;
-        it = open_log(text, len, 7, format, NULL, &so);
-        if (it) {
-            char *out;
-            size_t outlen;
-            int rc = tst_drain(it, &out, &outlen);
-            if (rc == RN_DONE) {
-                /* A refused JIT compile falls back to the interpreter and
-                 * still gives the same answer. */
-                assert_int_equal(outlen, wantlen);
-                assert_memory_equal(out, want, wantlen);
-                completed = !t.failed;
-            } else {
-                assert_int_equal(rc, RN_ENOMEM);
-                assert_true(t.failed);
-            }
-            free(out);
-            rn_free(it);
-        } else {
-            assert_true(t.failed);
-        }
-        if (t.live || t.nlive)
-            fail_msg("format %s, failing allocation %ld: %zu bytes in %zu "
-                     "allocations leaked", format ? format : "NULL", fail,
-                     t.live, t.nlive);
-    }
-    assert_true(completed);
-    free(want);
+    alloc_input in = {text, len, format};
+    char label[256];
+    snprintf(label, sizeof label, "format %s", format ? format : "NULL");
+    tst_fail_each_alloc_text(open_alloc_input, &in, 10000, label);
 }
 
 static void test_allocation_failures(void **state)

@@ -20,67 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    size_t blocks;    /* blocks received */
-    size_t max_block; /* the largest block */
-} buf;
-
-static void buf_add(buf *b, const char *p, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        assert_non_null(b->p);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->blocks++;
-    if (n > b->max_block)
-        b->max_block = n;
-}
-
-static void buf_free(buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-/* Lines of /proc/self/maps that map path: windows mapped right now. */
-static int mappings_of(const char *path)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return -1;
-    char line[4096];
-    int count = 0;
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, path))
-            count++;
-    fclose(f);
-    return count;
-}
-
-/* Steps s to its end, appending every block to out. With path, also checks
- * after each block that exactly one window of that file is mapped. */
-static int drain(rn_source *s, buf *out, const char *path)
-{
-    const char *p;
-    size_t n;
-    int rc;
-    while ((rc = rn__source_next(s, &p, &n)) == RN_ROW) {
-        assert_true(n > 0);
-        buf_add(out, p, n);
-        if (path && out->blocks % 64 == 1)
-            assert_int_equal(mappings_of(path), 1);
-    }
-    return rc;
-}
-
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static char *random_bytes(size_t n)
@@ -129,8 +68,8 @@ static void test_sizes_and_windows(void **state)
             o.mmap_window = windows[j];
             rn_source *s = rn_source_file(path, &o);
             assert_non_null(s);
-            buf out = {0};
-            assert_int_equal(drain(s, &out, path), RN_DONE);
+            tst_buf out = {0};
+            assert_int_equal(tst_source_drain(s, &out, path), RN_DONE);
             assert_int_equal(out.len, sizes[i]);
             if (sizes[i])
                 assert_memory_equal(out.p, data, sizes[i]);
@@ -141,8 +80,8 @@ static void test_sizes_and_windows(void **state)
             assert_int_equal(rn_source_bytes_read(s), sizes[i]);
             assert_int_equal(rn_source_status(s), RN_DONE);
             rn_source_free(s);
-            assert_int_equal(mappings_of(path), 0);
-            buf_free(&out);
+            assert_int_equal(tst_mappings_of(path), 0);
+            tst_buf_free(&out);
         }
         unlink(path);
         free(path);
@@ -164,7 +103,7 @@ static void test_direct(void **state)
     o.mmap_window = 8192;
     rn_source *s = rn__mmap_new(fd, size, "direct", &o);
     assert_non_null(s);
-    assert_int_equal(mappings_of(path), 0);
+    assert_int_equal(tst_mappings_of(path), 0);
     const char *p;
     size_t n, at = 0;
     int rc;
@@ -173,11 +112,11 @@ static void test_direct(void **state)
         assert_memory_equal(p, data + at, n);
         at += n;
         assert_int_equal(s->raw_bytes, at);
-        assert_int_equal(mappings_of(path), 1);
+        assert_int_equal(tst_mappings_of(path), 1);
     }
     assert_int_equal(rc, RN_DONE);
     assert_int_equal(at, size);
-    assert_int_equal(mappings_of(path), 0);
+    assert_int_equal(tst_mappings_of(path), 0);
     assert_int_equal(rn__source_next(s, &p, &n), RN_DONE);
     rn_source_free(s);
     errno = 0;
@@ -211,9 +150,9 @@ static void test_empty_and_unstepped(void **state)
     s = rn__mmap_new(fd, 20000, "held", NULL);
     assert_int_equal(rn__source_next(s, &p, &n), RN_ROW);
     assert_int_equal(n, 20000);
-    assert_int_equal(mappings_of(path), 1);
+    assert_int_equal(tst_mappings_of(path), 1);
     rn_source_free(s);
-    assert_int_equal(mappings_of(path), 0);
+    assert_int_equal(tst_mappings_of(path), 0);
     assert_int_equal(fcntl(fd, F_GETFD), -1);
     unlink(path);
     free(path);
@@ -231,12 +170,12 @@ static void test_size_from_construction(void **state)
     rn_source_opts o = {0};
     o.mmap_window = 4096;
     rn_source *s = rn__mmap_new(fd, 9000, "prefix", &o);
-    buf out = {0};
-    assert_int_equal(drain(s, &out, NULL), RN_DONE);
+    tst_buf out = {0};
+    assert_int_equal(tst_source_drain(s, &out, NULL), RN_DONE);
     assert_int_equal(out.len, 9000);
     assert_memory_equal(out.p, data, 9000);
     rn_source_free(s);
-    buf_free(&out);
+    tst_buf_free(&out);
     unlink(path);
     free(path);
     free(data);
@@ -254,8 +193,8 @@ static void test_fallback_to_read(void **state)
     rn_source_opts o = {0};
     o.block_size = 100;
     rn_source *s = rn__mmap_new(fd, 1 << 20, "procfs", &o);
-    buf out = {0};
-    assert_int_equal(drain(s, &out, NULL), RN_DONE);
+    tst_buf out = {0};
+    assert_int_equal(tst_source_drain(s, &out, NULL), RN_DONE);
     assert_true(out.len > 100);
     assert_int_equal(out.max_block, 100);
     assert_int_equal(s->raw_bytes, out.len);
@@ -264,16 +203,16 @@ static void test_fallback_to_read(void **state)
     assert_non_null(memchr(out.p, '-', out.len));
     rn_source_free(s);
     assert_int_equal(fcntl(fd, F_GETFD), -1);
-    buf_free(&out);
+    tst_buf_free(&out);
 
     /* With a size below the real one, it stops at that size. */
     fd = open(path, O_RDONLY);
     s = rn__mmap_new(fd, 250, "procfs", &o);
-    assert_int_equal(drain(s, &out, NULL), RN_DONE);
+    assert_int_equal(tst_source_drain(s, &out, NULL), RN_DONE);
     assert_int_equal(out.len, 250);
     assert_int_equal(out.blocks, 3);
     rn_source_free(s);
-    buf_free(&out);
+    tst_buf_free(&out);
 }
 
 static char *text_bytes(size_t n)
@@ -300,13 +239,13 @@ static void test_gzip_file(void **state)
         o.mmap = RN_MMAP_ALWAYS;
         o.mmap_window = windows[j];
         rn_source *s = rn_source_file(path, &o);
-        buf out = {0};
-        assert_int_equal(drain(s, &out, path), RN_DONE);
+        tst_buf out = {0};
+        assert_int_equal(tst_source_drain(s, &out, path), RN_DONE);
         assert_int_equal(out.len, n);
         assert_memory_equal(out.p, t, n);
         assert_int_equal(rn_source_bytes_read(s), zlen);
         rn_source_free(s);
-        buf_free(&out);
+        tst_buf_free(&out);
     }
     unlink(path);
     free(path);
@@ -335,8 +274,8 @@ static void test_failing_allocator(void **state)
             o.mmap_window = 65536;
             rn_source *s = rn_source_file(paths[gzip], &o);
             if (s) {
-                buf out = {0};
-                int rc = drain(s, &out, NULL);
+                tst_buf out = {0};
+                int rc = tst_source_drain(s, &out, NULL);
                 if (ta.failed) {
                     assert_int_equal(rc, RN_ENOMEM);
                 } else {
@@ -346,13 +285,13 @@ static void test_failing_allocator(void **state)
                     finished = true;
                 }
                 rn_source_free(s);
-                buf_free(&out);
+                tst_buf_free(&out);
             } else {
                 assert_true(ta.failed);
             }
             assert_int_equal(ta.live, 0);
             assert_int_equal(ta.nlive, 0);
-            assert_int_equal(mappings_of(paths[gzip]), 0);
+            assert_int_equal(tst_mappings_of(paths[gzip]), 0);
         }
     }
     for (int i = 0; i < 2; i++) {

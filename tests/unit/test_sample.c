@@ -12,123 +12,11 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- records collected as copies ----------------------------------------- */
-
-typedef struct row {
-    size_t nf;
-    char **f;            /* nf copies */
-    size_t *len;
-    char *raw;           /* NULL when the record had none */
-    size_t rawlen;
-    uint64_t line, offset;
-} row;
-
-typedef struct rows {
-    row *r;
-    size_t n, cap;
-} rows;
-
-static char *dup_bytes(const char *p, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (n)
-        memcpy(d, p, n);
-    d[n] = '\0';
-    return d;
-}
-
-static void rows_add(rows *rs, const rn_record *rec)
-{
-    if (rs->n == rs->cap) {
-        rs->cap = rs->cap ? rs->cap * 2 : 64;
-        rs->r = realloc(rs->r, rs->cap * sizeof *rs->r);
-    }
-    row *w = &rs->r[rs->n++];
-    w->nf = rec->nfields;
-    w->f = malloc((w->nf + 1) * sizeof *w->f);
-    w->len = malloc((w->nf + 1) * sizeof *w->len);
-    for (size_t i = 0; i < w->nf; i++) {
-        w->f[i] = dup_bytes(rec->fields[i].ptr, rec->fields[i].len);
-        w->len[i] = rec->fields[i].len;
-    }
-    w->raw = rec->raw.ptr ? dup_bytes(rec->raw.ptr, rec->raw.len) : NULL;
-    w->rawlen = rec->raw.len;
-    w->line = rec->line;
-    w->offset = rec->offset;
-}
-
-static int collect(rn_iter *it, rows *rs)
-{
-    memset(rs, 0, sizeof *rs);
-    const rn_record *rec;
-    int rc;
-    while ((rc = rn_next(it, &rec)) == RN_ROW)
-        rows_add(rs, rec);
-    return rc;
-}
-
-static void rows_free(rows *rs)
-{
-    for (size_t i = 0; i < rs->n; i++) {
-        for (size_t j = 0; j < rs->r[i].nf; j++)
-            free(rs->r[i].f[j]);
-        free(rs->r[i].f);
-        free(rs->r[i].len);
-        free(rs->r[i].raw);
-    }
-    free(rs->r);
-    memset(rs, 0, sizeof *rs);
-}
-
-/* Row i of got equals w: fields, positions and raw bytes. */
-static void expect_rows_at(const rows *got, size_t i, const row *w)
-{
-    const row *g = &got->r[i];
-    assert_int_equal(g->nf, w->nf);
-    for (size_t j = 0; j < g->nf; j++) {
-        assert_int_equal(g->len[j], w->len[j]);
-        assert_memory_equal(g->f[j], w->f[j], w->len[j] + 1);
-    }
-    assert_int_equal(g->line, w->line);
-    assert_int_equal(g->offset, w->offset);
-    assert_int_equal(g->raw == NULL, w->raw == NULL);
-    assert_int_equal(g->rawlen, w->rawlen);
-    if (g->raw)
-        assert_memory_equal(g->raw, w->raw, w->rawlen);
-}
-
-/* Every chunk size from 1 to n (at most 300), then 7, 4096 and 1 MiB. */
-static size_t chunk_sizes(size_t n, size_t *out)
-{
-    size_t k = 0;
-    for (size_t c = 1; c <= n && c <= 300; c++)
-        out[k++] = c;
-    out[k++] = 7;
-    out[k++] = 4096;
-    out[k++] = (size_t)1 << 20;
-    return k;
-}
-
-enum reader { LINES, CSV };
-
-static rn_iter *open_reader(int kind, const char *s, size_t n, size_t chunk,
-                            const rn_source_opts *o)
-{
-    rn_source *src = tst_chunked_source(s, n, chunk, o);
-    return kind == LINES ? rn_lines_new(src, NULL) : rn_csv_new(src, NULL);
-}
-
-static void reference(int kind, const char *s, size_t n, rows *ref)
-{
-    rn_iter *it = open_reader(kind, s, n, n + 1, NULL);
-    assert_int_equal(collect(it, ref), RN_DONE);
-    rn_free(it);
-}
 
 /* ---- inputs -------------------------------------------------------------- */
 
@@ -143,20 +31,9 @@ static const char small_csv[] =
     "7,eta,z\n"
     "8,theta,\n";
 
-static char *make_lines(size_t count, size_t *len)
-{
-    char *s = malloc(count * 40 + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++)
-        n += (size_t)sprintf(s + n, "line %zu %.*s\n", i, (int)(i % 17),
-                             "abcdefghijklmnopq");
-    *len = n;
-    return s;
-}
-
 /* The sample must be a subsequence of the reference: exact copies, in input
  * order. Returns the reference indexes chosen, in a buffer the caller frees. */
-static size_t *expect_subsequence(const rows *got, const rows *ref)
+static size_t *expect_subsequence(const tst_rows *got, const tst_rows *ref)
 {
     size_t *pick = malloc((got->n + 1) * sizeof *pick);
     size_t j = 0;
@@ -164,7 +41,7 @@ static size_t *expect_subsequence(const rows *got, const rows *ref)
         while (j < ref->n && ref->r[j].offset != got->r[i].offset)
             j++;
         assert_true(j < ref->n);
-        expect_rows_at(got, i, &ref->r[j]);
+        tst_expect_row(&got->r[i], &ref->r[j]);
         pick[i] = j++;
     }
     return pick;
@@ -173,8 +50,8 @@ static size_t *expect_subsequence(const rows *got, const rows *ref)
 static void check_sample(int kind, const char *s, size_t n,
                          const size_t *chunks, size_t nchunks)
 {
-    rows ref;
-    reference(kind, s, n, &ref);
+    tst_rows ref;
+    tst_reference(kind, s, n, &ref);
     uint64_t ks[] = {0, 1, 2, 3, ref.n / 2, ref.n - 1, ref.n, ref.n + 1,
                      UINT64_MAX};
     uint64_t seeds[] = {0, 1, 42};
@@ -184,10 +61,10 @@ static void check_sample(int kind, const char *s, size_t n,
             size_t *first = NULL;
             for (size_t ci = 0; ci < nchunks; ci++) {
                 rn_iter *it = rn_sample_new(
-                    open_reader(kind, s, n, chunks[ci], NULL), ks[ki],
+                    tst_open_reader(kind, s, n, chunks[ci], NULL), ks[ki],
                     seeds[si]);
-                rows got;
-                assert_int_equal(collect(it, &got), RN_DONE);
+                tst_rows got;
+                assert_int_equal(tst_collect(it, &got), RN_DONE);
                 assert_int_equal(got.n, keep);
                 size_t *pick = expect_subsequence(&got, &ref);
                 /* The same records for the same seed, however the input
@@ -203,13 +80,13 @@ static void check_sample(int kind, const char *s, size_t n,
                 assert_int_equal(st.records_in, ref.n);
                 assert_int_equal(st.records_out, keep);
                 assert_int_equal(st.filtered, ref.n - keep);
-                rows_free(&got);
+                tst_rows_free(&got);
                 rn_free(it);
             }
             free(first);
         }
     }
-    rows_free(&ref);
+    tst_rows_free(&ref);
 }
 
 static void test_small_every_chunk_size(void **state)
@@ -217,16 +94,16 @@ static void test_small_every_chunk_size(void **state)
     (void)state;
     size_t chunks[310];
     size_t n = strlen(small_csv);
-    check_sample(CSV, small_csv, n, chunks, chunk_sizes(n, chunks));
+    check_sample(TST_CSV, small_csv, n, chunks, tst_chunk_sizes(n, chunks));
 }
 
 static void test_many_batches(void **state)
 {
     (void)state;
     size_t n;
-    char *s = make_lines(5000, &n);
+    char *s = tst_make_lines(5000, &n);
     size_t chunks[] = {1, 7, 4096, (size_t)1 << 20};
-    check_sample(LINES, s, n, chunks, sizeof chunks / sizeof *chunks);
+    check_sample(TST_LINES, s, n, chunks, sizeof chunks / sizeof *chunks);
     free(s);
 }
 
@@ -331,94 +208,49 @@ static void test_errors_and_kind(void **state)
     rn_free(it);
 }
 
+typedef struct alloc_input {
+    const char *s;
+    size_t n;
+    uint64_t keep;
+} alloc_input;
+
+static rn_iter *open_sample(void *ud, const rn_source_opts *so)
+{
+    const alloc_input *in = ud;
+    return rn_sample_new(rn_lines_new(rn_source_mem(in->s, in->n, so), NULL),
+                         in->keep, 7);
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
     size_t n;
-    char *s = make_lines(3000, &n);
+    char *s = tst_make_lines(3000, &n);
     uint64_t ks[] = {1, 100, 5000};
     for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
-        bool completed = false;
-        for (long fail = 0; !completed && fail < 20000; fail++) {
-            tst_alloc t = tst_alloc_init();
-            t.fail_at = fail;
-            rn_allocator a = tst_allocator(&t);
-            rn_source_opts o = {0};
-            o.allocator = &a;
-            o.block_size = 4096;
-            rn_iter *it = rn_sample_new(
-                rn_lines_new(rn_source_mem(s, n, &o), NULL), ks[ki], 7);
-            if (it) {
-                rows got;
-                int rc = collect(it, &got);
-                if (rc == RN_DONE) {
-                    assert_int_equal(got.n, ks[ki] < 3000 ? ks[ki] : 3000);
-                    completed = !t.failed;
-                } else {
-                    assert_int_equal(rc, RN_ENOMEM);
-                    assert_true(t.failed);
-                }
-                rows_free(&got);
-                rn_free(it);
-            } else {
-                assert_true(t.failed);
-            }
-            assert_int_equal(t.live, 0);
-            assert_int_equal(t.nlive, 0);
-        }
-        assert_true(completed);
+        alloc_input in = {s, n, ks[ki]};
+        tst_fail_each_alloc_count(open_sample, &in, 20000,
+                                  ks[ki] < 3000 ? ks[ki] : 3000, false);
     }
     free(s);
 }
 
 /* ---- constant memory ----------------------------------------------------- */
 
-typedef struct gen {
-    uint64_t left, i;
-} gen;
-
-static ptrdiff_t gen_read(void *ud, void *buf, size_t cap)
+static rn_iter *gen_sample(void *ud, rn_iter *up)
 {
-    gen *g = ud;
-    char *p = buf;
-    size_t n = 0;
-    if (g->i == 0 && cap > 64) {
-        n = (size_t)sprintf(p, "id,cat,amount,note\n");
-        g->i = 1;
-    }
-    while (g->left && n + 64 <= cap) {
-        int k = sprintf(p + n, "%010llu,c%02u,%06llu.25,plain\n",
-                        (unsigned long long)g->i, (unsigned)(g->i % 13),
-                        (unsigned long long)(g->i % 1000));
-        g->i++;
-        n += (size_t)k;
-        g->left = g->left > (uint64_t)k ? g->left - (uint64_t)k : 0;
-    }
-    return (ptrdiff_t)n;
+    return rn_sample_new(up, *(const uint64_t *)ud, 0);
 }
 
 static size_t peak_for(uint64_t keep, uint64_t bytes, uint64_t *records)
 {
-    tst_alloc t = tst_alloc_init();
-    rn_allocator a = tst_allocator(&t);
-    rn_source_opts o = {0};
-    o.allocator = &a;
-    gen g = {bytes, 0};
-    rn_iter *it = rn_sample_new(
-        rn_csv_new(rn_source_callback(gen_read, NULL, &g, &o), NULL), keep, 0);
-    rn_batch b;
-    int rc;
-    uint64_t out = 0;
-    while ((rc = rn_next_batch(it, &b)) == RN_ROW)
-        out += b.n;
-    assert_int_equal(rc, RN_DONE);
-    assert_int_equal(out, keep);
+    tst_gen g = {bytes, 0, false, false};
+    uint64_t out;
     rn_stats st;
-    rn_stats_of(it, &st);
+    size_t peak = tst_gen_peak(gen_sample, &keep, g, &out, &st);
+    assert_int_equal(out, keep);
     *records = st.records_in;
-    rn_free(it);
-    assert_int_equal(t.live, 0);
-    return t.peak;
+    return peak;
 }
 
 static void test_constant_memory(void **state)

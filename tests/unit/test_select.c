@@ -12,112 +12,13 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 
 #include "runnel_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- records collected as copies ----------------------------------------- */
-
-typedef struct row {
-    size_t nf;
-    char **f;            /* nf copies */
-    size_t *len;
-    char *raw;           /* NULL when the record had none */
-    size_t rawlen;
-    uint64_t line, offset;
-} row;
-
-typedef struct rows {
-    row *r;
-    size_t n, cap;
-} rows;
-
-static char *dup_bytes(const char *p, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (n)
-        memcpy(d, p, n);
-    d[n] = '\0';
-    return d;
-}
-
-static void rows_add(rows *rs, const rn_record *rec)
-{
-    if (rs->n == rs->cap) {
-        rs->cap = rs->cap ? rs->cap * 2 : 64;
-        rs->r = realloc(rs->r, rs->cap * sizeof *rs->r);
-    }
-    row *w = &rs->r[rs->n++];
-    w->nf = rec->nfields;
-    w->f = malloc((w->nf + 1) * sizeof *w->f);
-    w->len = malloc((w->nf + 1) * sizeof *w->len);
-    for (size_t i = 0; i < w->nf; i++) {
-        w->f[i] = dup_bytes(rec->fields[i].ptr, rec->fields[i].len);
-        w->len[i] = rec->fields[i].len;
-    }
-    w->raw = rec->raw.ptr ? dup_bytes(rec->raw.ptr, rec->raw.len) : NULL;
-    w->rawlen = rec->raw.len;
-    w->line = rec->line;
-    w->offset = rec->offset;
-}
-
-static int collect(rn_iter *it, rows *rs)
-{
-    memset(rs, 0, sizeof *rs);
-    const rn_record *rec;
-    int rc;
-    while ((rc = rn_next(it, &rec)) == RN_ROW)
-        rows_add(rs, rec);
-    return rc;
-}
-
-static void rows_free(rows *rs)
-{
-    for (size_t i = 0; i < rs->n; i++) {
-        for (size_t j = 0; j < rs->r[i].nf; j++)
-            free(rs->r[i].f[j]);
-        free(rs->r[i].f);
-        free(rs->r[i].len);
-        free(rs->r[i].raw);
-    }
-    free(rs->r);
-    memset(rs, 0, sizeof *rs);
-}
-
-/* Same fields, positions and raw bytes. */
-static void expect_rows(const rows *got, const row *want, size_t n)
-{
-    assert_int_equal(got->n, n);
-    for (size_t i = 0; i < n; i++) {
-        const row *g = &got->r[i], *w = &want[i];
-        assert_int_equal(g->nf, w->nf);
-        for (size_t j = 0; j < g->nf; j++) {
-            assert_int_equal(g->len[j], w->len[j]);
-            assert_memory_equal(g->f[j], w->f[j], w->len[j] + 1);
-        }
-        assert_int_equal(g->line, w->line);
-        assert_int_equal(g->offset, w->offset);
-        assert_int_equal(g->raw == NULL, w->raw == NULL);
-        assert_int_equal(g->rawlen, w->rawlen);
-        if (g->raw)
-            assert_memory_equal(g->raw, w->raw, w->rawlen);
-    }
-}
-
-/* Every chunk size from 1 to n (at most 300), then 7, 4096 and 1 MiB. */
-static size_t chunk_sizes(size_t n, size_t *out)
-{
-    size_t k = 0;
-    for (size_t c = 1; c <= n && c <= 300; c++)
-        out[k++] = c;
-    out[k++] = 7;
-    out[k++] = 4096;
-    out[k++] = (size_t)1 << 20;
-    return k;
-}
 
 /* ---- the reference ------------------------------------------------------- */
 
@@ -135,7 +36,7 @@ static const char input[] =
 
 /* The reader's records and its final field names. */
 typedef struct refdata {
-    rows recs;
+    tst_rows recs;
     char **names;
     size_t nnames;
 } refdata;
@@ -143,20 +44,20 @@ typedef struct refdata {
 static void read_reference(const char *s, size_t n, refdata *ref)
 {
     rn_iter *it = rn_csv_new(rn_source_mem(s, n, NULL), NULL);
-    assert_int_equal(collect(it, &ref->recs), RN_DONE);
+    assert_int_equal(tst_collect(it, &ref->recs), RN_DONE);
     const rn_schema *sc = rn_schema_of(it);
     ref->nnames = rn_schema_count(sc);
     ref->names = malloc(ref->nnames * sizeof *ref->names);
     for (size_t i = 0; i < ref->nnames; i++) {
         rn_field f = rn_schema_name(sc, i);
-        ref->names[i] = dup_bytes(f.ptr, f.len);
+        ref->names[i] = tst_dup_bytes(f.ptr, f.len);
     }
     rn_free(it);
 }
 
 static void free_reference(refdata *ref)
 {
-    rows_free(&ref->recs);
+    tst_rows_free(&ref->recs);
     for (size_t i = 0; i < ref->nnames; i++)
         free(ref->names[i]);
     free(ref->names);
@@ -183,13 +84,13 @@ static bool listed(const char *name, const char *const *names, size_t n)
  * only the arrays made here. */
 static char empty[1] = "";
 
-static row *expected_select(const refdata *ref, const char *const *names,
+static tst_row *expected_select(const refdata *ref, const char *const *names,
                             size_t n)
 {
-    row *out = calloc(ref->recs.n + 1, sizeof *out);
+    tst_row *out = calloc(ref->recs.n + 1, sizeof *out);
     for (size_t i = 0; i < ref->recs.n; i++) {
-        const row *in = &ref->recs.r[i];
-        row *o = &out[i];
+        const tst_row *in = &ref->recs.r[i];
+        tst_row *o = &out[i];
         o->nf = n;
         o->f = malloc((n + 1) * sizeof *o->f);
         o->len = malloc((n + 1) * sizeof *o->len);
@@ -204,13 +105,13 @@ static row *expected_select(const refdata *ref, const char *const *names,
     return out;
 }
 
-static row *expected_reject(const refdata *ref, const char *const *names,
+static tst_row *expected_reject(const refdata *ref, const char *const *names,
                             size_t n)
 {
-    row *out = calloc(ref->recs.n + 1, sizeof *out);
+    tst_row *out = calloc(ref->recs.n + 1, sizeof *out);
     for (size_t i = 0; i < ref->recs.n; i++) {
-        const row *in = &ref->recs.r[i];
-        row *o = &out[i];
+        const tst_row *in = &ref->recs.r[i];
+        tst_row *o = &out[i];
         o->f = malloc((in->nf + 1) * sizeof *o->f);
         o->len = malloc((in->nf + 1) * sizeof *o->len);
         for (size_t k = 0; k < in->nf; k++) {
@@ -225,7 +126,7 @@ static row *expected_reject(const refdata *ref, const char *const *names,
     return out;
 }
 
-static void free_shallow(row *r, size_t n)
+static void free_shallow(tst_row *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(r[i].f);
@@ -259,7 +160,7 @@ static void test_select_every_chunk_size(void **state)
     size_t n = strlen(input);
     refdata ref;
     read_reference(input, n, &ref);
-    assert_int_equal(ref.nnames, 8); /* widened by the long row */
+    assert_int_equal(ref.nnames, 8); /* widened by the long tst_row */
     static const nameset sets[] = {
         {{"c", "a"}, 2},
         {{"f"}, 1},
@@ -267,10 +168,10 @@ static void test_select_every_chunk_size(void **state)
         {{"e", "b", "d", "f", "c", "a"}, 6},
     };
     size_t chunks[310];
-    size_t nchunks = chunk_sizes(n, chunks);
+    size_t nchunks = tst_chunk_sizes(n, chunks);
     for (size_t si = 0; si < sizeof sets / sizeof *sets; si++) {
         const nameset *ns = &sets[si];
-        row *want = expected_select(&ref, ns->names, ns->n);
+        tst_row *want = expected_select(&ref, ns->names, ns->n);
         for (size_t ci = 0; ci < nchunks; ci++) {
             rn_iter *it = rn_select_new(
                 rn_csv_new(tst_chunked_source(input, n, chunks[ci], NULL),
@@ -278,15 +179,15 @@ static void test_select_every_chunk_size(void **state)
                 ns->names, ns->n);
             assert_int_equal(rn_status(it), RN_OK);
             expect_schema(it, ns->names, ns->n);
-            rows got;
-            assert_int_equal(collect(it, &got), RN_DONE);
-            expect_rows(&got, want, ref.recs.n);
+            tst_rows got;
+            assert_int_equal(tst_collect(it, &got), RN_DONE);
+            tst_expect_rows(&got, want, ref.recs.n);
             expect_schema(it, ns->names, ns->n);
             rn_stats st;
             rn_stats_of(it, &st);
             assert_int_equal(st.records_in, ref.recs.n);
             assert_int_equal(st.records_out, ref.recs.n);
-            rows_free(&got);
+            tst_rows_free(&got);
             rn_free(it);
         }
         free_shallow(want, ref.recs.n);
@@ -308,10 +209,10 @@ static void test_reject_every_chunk_size(void **state)
         {{NULL}, 0},
     };
     size_t chunks[310];
-    size_t nchunks = chunk_sizes(n, chunks);
+    size_t nchunks = tst_chunk_sizes(n, chunks);
     for (size_t si = 0; si < sizeof sets / sizeof *sets; si++) {
         const nameset *ns = &sets[si];
-        row *want = expected_reject(&ref, ns->names, ns->n);
+        tst_row *want = expected_reject(&ref, ns->names, ns->n);
         const char *left[8];
         size_t nleft = 0;
         for (size_t k = 0; k < ref.nnames; k++)
@@ -323,11 +224,11 @@ static void test_reject_every_chunk_size(void **state)
                            NULL),
                 ns->names, ns->n);
             assert_int_equal(rn_status(it), RN_OK);
-            rows got;
-            assert_int_equal(collect(it, &got), RN_DONE);
-            expect_rows(&got, want, ref.recs.n);
+            tst_rows got;
+            assert_int_equal(tst_collect(it, &got), RN_DONE);
+            tst_expect_rows(&got, want, ref.recs.n);
             expect_schema(it, left, nleft);
-            rows_free(&got);
+            tst_rows_free(&got);
             rn_free(it);
         }
         free_shallow(want, ref.recs.n);
@@ -356,7 +257,7 @@ static void test_rename_every_chunk_size(void **state)
         {{NULL}, {NULL}, 0, {"a", "b", "c", "d", "e", "f", "_7", "_8"}},
     };
     size_t chunks[310];
-    size_t nchunks = chunk_sizes(n, chunks);
+    size_t nchunks = tst_chunk_sizes(n, chunks);
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         for (size_t ci = 0; ci < nchunks; ci++) {
             rn_iter *it = rn_rename_new(
@@ -366,12 +267,12 @@ static void test_rename_every_chunk_size(void **state)
             assert_int_equal(rn_status(it), RN_OK);
             /* Before any step: the header's six fields, renamed. */
             expect_schema(it, cases[k].schema, 6);
-            rows got;
-            assert_int_equal(collect(it, &got), RN_DONE);
+            tst_rows got;
+            assert_int_equal(tst_collect(it, &got), RN_DONE);
             /* Records unchanged, raw included. */
-            expect_rows(&got, ref.recs.r, ref.recs.n);
+            tst_expect_rows(&got, ref.recs.r, ref.recs.n);
             expect_schema(it, cases[k].schema, 8);
-            rows_free(&got);
+            tst_rows_free(&got);
             rn_free(it);
         }
     }
@@ -401,24 +302,24 @@ static void test_many_batches(void **state)
     read_reference(s, n, &ref);
     const char *sel[] = {"y", "amount"};
     const char *rej[] = {"id", "note"};
-    row *wsel = expected_select(&ref, sel, 2);
-    row *wrej = expected_reject(&ref, rej, 2);
+    tst_row *wsel = expected_select(&ref, sel, 2);
+    tst_row *wrej = expected_reject(&ref, rej, 2);
     size_t chunks[] = {1, 7, 100, 4096, (size_t)1 << 20};
     for (size_t ci = 0; ci < sizeof chunks / sizeof *chunks; ci++) {
-        rows got;
+        tst_rows got;
         rn_iter *it = rn_select_new(
             rn_csv_new(tst_chunked_source(s, n, chunks[ci], NULL), NULL), sel,
             2);
-        assert_int_equal(collect(it, &got), RN_DONE);
-        expect_rows(&got, wsel, ref.recs.n);
-        rows_free(&got);
+        assert_int_equal(tst_collect(it, &got), RN_DONE);
+        tst_expect_rows(&got, wsel, ref.recs.n);
+        tst_rows_free(&got);
         rn_free(it);
         it = rn_reject_new(
             rn_csv_new(tst_chunked_source(s, n, chunks[ci], NULL), NULL), rej,
             2);
-        assert_int_equal(collect(it, &got), RN_DONE);
-        expect_rows(&got, wrej, ref.recs.n);
-        rows_free(&got);
+        assert_int_equal(tst_collect(it, &got), RN_DONE);
+        tst_expect_rows(&got, wrej, ref.recs.n);
+        tst_rows_free(&got);
         rn_free(it);
     }
     free_shallow(wsel, ref.recs.n);
@@ -652,87 +553,41 @@ static rn_iter *make_stage(int which, rn_iter *up)
     return rn_rename_new(up, names, new_, 2);
 }
 
+typedef struct alloc_input {
+    const char *s;
+    size_t n;
+    int which;
+} alloc_input;
+
+static rn_iter *open_stage(void *ud, const rn_source_opts *so)
+{
+    const alloc_input *in = ud;
+    return make_stage(in->which,
+                      rn_csv_new(rn_source_mem(in->s, in->n, so), NULL));
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
     size_t n;
     char *s = make_csv(3000, &n);
     for (int which = 0; which < 3; which++) {
-        bool completed = false;
-        for (long fail = 0; !completed && fail < 1000; fail++) {
-            tst_alloc t = tst_alloc_init();
-            t.fail_at = fail;
-            rn_allocator a = tst_allocator(&t);
-            rn_source_opts o = {0};
-            o.allocator = &a;
-            o.block_size = 4096;
-            rn_iter *it = make_stage(
-                which, rn_csv_new(rn_source_mem(s, n, &o), NULL));
-            if (it) {
-                rows got;
-                int rc = collect(it, &got);
-                if (rc == RN_DONE) {
-                    assert_int_equal(got.n, 3000);
-                    completed = !t.failed;
-                } else {
-                    assert_int_equal(rc, RN_ENOMEM);
-                    assert_true(t.failed);
-                }
-                rows_free(&got);
-                rn_free(it);
-            } else {
-                assert_true(t.failed);
-            }
-            assert_int_equal(t.live, 0);
-            assert_int_equal(t.nlive, 0);
-        }
-        assert_true(completed);
+        alloc_input in = {s, n, which};
+        tst_fail_each_alloc_count(open_stage, &in, 1000, 3000, false);
     }
     free(s);
 }
 
-typedef struct gen {
-    uint64_t left, i;
-} gen;
-
-static ptrdiff_t gen_read(void *ud, void *buf, size_t cap)
+static rn_iter *gen_stage(void *ud, rn_iter *up)
 {
-    gen *g = ud;
-    char *p = buf;
-    size_t n = 0;
-    if (g->i == 0 && cap > 64) {
-        n = (size_t)sprintf(p, "id,cat,amount,note\n");
-        g->i = 1;
-    }
-    while (g->left && n + 64 <= cap) {
-        int k = sprintf(p + n, "%010llu,c%02u,%06llu.25,plain\n",
-                        (unsigned long long)g->i, (unsigned)(g->i % 13),
-                        (unsigned long long)(g->i % 1000));
-        g->i++;
-        n += (size_t)k;
-        g->left = g->left > (uint64_t)k ? g->left - (uint64_t)k : 0;
-    }
-    return (ptrdiff_t)n;
+    return make_stage(*(const int *)ud, up);
 }
 
 static size_t peak_for(int which, uint64_t bytes, uint64_t *records)
 {
-    tst_alloc t = tst_alloc_init();
-    rn_allocator a = tst_allocator(&t);
-    rn_source_opts o = {0};
-    o.allocator = &a;
-    gen g = {bytes, 0};
-    rn_iter *it = make_stage(
-        which, rn_csv_new(rn_source_callback(gen_read, NULL, &g, &o), NULL));
-    rn_batch b;
-    int rc;
-    *records = 0;
-    while ((rc = rn_next_batch(it, &b)) == RN_ROW)
-        *records += b.n;
-    assert_int_equal(rc, RN_DONE);
-    rn_free(it);
-    assert_int_equal(t.live, 0);
-    return t.peak;
+    tst_gen g = {bytes, 0, false, false};
+    rn_stats st;
+    return tst_gen_peak(gen_stage, &which, g, records, &st);
 }
 
 static void test_constant_memory(void **state)

@@ -13,126 +13,11 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- records collected as copies ----------------------------------------- */
-
-typedef struct row {
-    size_t nf;
-    char **f;            /* nf copies */
-    size_t *len;
-    char *raw;           /* NULL when the record had none */
-    size_t rawlen;
-    uint64_t line, offset;
-} row;
-
-typedef struct rows {
-    row *r;
-    size_t n, cap;
-} rows;
-
-static char *dup_bytes(const char *p, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (n)
-        memcpy(d, p, n);
-    d[n] = '\0';
-    return d;
-}
-
-static void rows_add(rows *rs, const rn_record *rec)
-{
-    if (rs->n == rs->cap) {
-        rs->cap = rs->cap ? rs->cap * 2 : 64;
-        rs->r = realloc(rs->r, rs->cap * sizeof *rs->r);
-    }
-    row *w = &rs->r[rs->n++];
-    w->nf = rec->nfields;
-    w->f = malloc((w->nf + 1) * sizeof *w->f);
-    w->len = malloc((w->nf + 1) * sizeof *w->len);
-    for (size_t i = 0; i < w->nf; i++) {
-        w->f[i] = dup_bytes(rec->fields[i].ptr, rec->fields[i].len);
-        w->len[i] = rec->fields[i].len;
-    }
-    w->raw = rec->raw.ptr ? dup_bytes(rec->raw.ptr, rec->raw.len) : NULL;
-    w->rawlen = rec->raw.len;
-    w->line = rec->line;
-    w->offset = rec->offset;
-}
-
-static int collect(rn_iter *it, rows *rs)
-{
-    memset(rs, 0, sizeof *rs);
-    const rn_record *rec;
-    int rc;
-    while ((rc = rn_next(it, &rec)) == RN_ROW)
-        rows_add(rs, rec);
-    return rc;
-}
-
-static void rows_free(rows *rs)
-{
-    for (size_t i = 0; i < rs->n; i++) {
-        for (size_t j = 0; j < rs->r[i].nf; j++)
-            free(rs->r[i].f[j]);
-        free(rs->r[i].f);
-        free(rs->r[i].len);
-        free(rs->r[i].raw);
-    }
-    free(rs->r);
-    memset(rs, 0, sizeof *rs);
-}
-
-/* Same fields, positions and raw bytes. */
-static void expect_rows(const rows *got, const row *want, size_t n)
-{
-    assert_int_equal(got->n, n);
-    for (size_t i = 0; i < n; i++) {
-        const row *g = &got->r[i], *w = &want[i];
-        assert_int_equal(g->nf, w->nf);
-        for (size_t j = 0; j < g->nf; j++) {
-            assert_int_equal(g->len[j], w->len[j]);
-            assert_memory_equal(g->f[j], w->f[j], w->len[j] + 1);
-        }
-        assert_int_equal(g->line, w->line);
-        assert_int_equal(g->offset, w->offset);
-        assert_int_equal(g->raw == NULL, w->raw == NULL);
-        assert_int_equal(g->rawlen, w->rawlen);
-        if (g->raw)
-            assert_memory_equal(g->raw, w->raw, w->rawlen);
-    }
-}
-
-/* Every chunk size from 1 to n (at most 300), then 7, 4096 and 1 MiB. */
-static size_t chunk_sizes(size_t n, size_t *out)
-{
-    size_t k = 0;
-    for (size_t c = 1; c <= n && c <= 300; c++)
-        out[k++] = c;
-    out[k++] = 7;
-    out[k++] = 4096;
-    out[k++] = (size_t)1 << 20;
-    return k;
-}
-
-enum reader { LINES, CSV };
-
-static rn_iter *open_reader(int kind, const char *s, size_t n, size_t chunk,
-                            const rn_source_opts *o)
-{
-    rn_source *src = tst_chunked_source(s, n, chunk, o);
-    return kind == LINES ? rn_lines_new(src, NULL) : rn_csv_new(src, NULL);
-}
-
-static void reference(int kind, const char *s, size_t n, rows *ref)
-{
-    rn_iter *it = open_reader(kind, s, n, n + 1, NULL);
-    assert_int_equal(collect(it, ref), RN_DONE);
-    rn_free(it);
-}
 
 /* ---- the reference ------------------------------------------------------- */
 
@@ -156,17 +41,17 @@ typedef struct order {
     bool numeric, reverse;
 } order;
 
-static const char *field_of(const row *r, size_t i)
+static const char *field_of(const tst_row *r, size_t i)
 {
     return i < r->nf ? r->f[i] : "";
 }
 
-static size_t len_of(const row *r, size_t i)
+static size_t len_of(const tst_row *r, size_t i)
 {
     return i < r->nf ? r->len[i] : 0;
 }
 
-static int ref_cmp(const order *o, const row *a, const row *b)
+static int ref_cmp(const order *o, const tst_row *a, const tst_row *b)
 {
     for (size_t k = 0; k < o->nk; k++) {
         int c;
@@ -194,9 +79,9 @@ static int ref_cmp(const order *o, const row *a, const row *b)
 }
 
 /* Stable insertion sort of shallow copies. */
-static row *ref_sort(const rows *ref, const order *o)
+static tst_row *ref_sort(const tst_rows *ref, const order *o)
 {
-    row *out = malloc((ref->n + 1) * sizeof *out);
+    tst_row *out = malloc((ref->n + 1) * sizeof *out);
     for (size_t i = 0; i < ref->n; i++) {
         size_t j = i;
         while (j > 0 && ref_cmp(o, &ref->r[i], &out[j - 1]) < 0) {
@@ -280,36 +165,36 @@ static const sortcase cases[] = {
 static void check_sort(const char *s, size_t n, const size_t *chunks,
                        size_t nchunks)
 {
-    rows ref;
-    reference(CSV, s, n, &ref);
-    rn_iter *r = open_reader(CSV, s, n, n + 1, NULL);
+    tst_rows ref;
+    tst_reference(TST_CSV, s, n, &ref);
+    rn_iter *r = tst_open_reader(TST_CSV, s, n, n + 1, NULL);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         const sortcase *sc = &cases[c];
         size_t idx[3];
         for (size_t k = 0; k < sc->nk; k++)
             idx[k] = schema_index(rn_schema_of(r), sc->keys[k]);
         order o = {idx, sc->nk, sc->numeric != 0, sc->reverse != 0};
-        row *want = ref_sort(&ref, &o);
+        tst_row *want = ref_sort(&ref, &o);
         for (size_t ci = 0; ci < nchunks; ci++) {
-            rn_iter *it = rn_sort_new(open_reader(CSV, s, n, chunks[ci], NULL),
-                                      sc->keys, sc->nk, sc->numeric,
-                                      sc->reverse, 0);
+            rn_iter *it = rn_sort_new(
+                tst_open_reader(TST_CSV, s, n, chunks[ci], NULL), sc->keys,
+                sc->nk, sc->numeric, sc->reverse, 0);
             assert_int_equal(rn_status(it), RN_OK);
-            rows got;
-            assert_int_equal(collect(it, &got), RN_DONE);
-            expect_rows(&got, want, ref.n);
+            tst_rows got;
+            assert_int_equal(tst_collect(it, &got), RN_DONE);
+            tst_expect_rows(&got, want, ref.n);
             rn_stats st;
             rn_stats_of(it, &st);
             assert_int_equal(st.records_in, ref.n);
             assert_int_equal(st.records_out, ref.n);
             assert_int_equal(rn_schema_count(rn_schema_of(it)), 4);
-            rows_free(&got);
+            tst_rows_free(&got);
             rn_free(it);
         }
         free(want);
     }
     rn_free(r);
-    rows_free(&ref);
+    tst_rows_free(&ref);
 }
 
 static void test_sort_small_every_chunk_size(void **state)
@@ -318,7 +203,7 @@ static void test_sort_small_every_chunk_size(void **state)
     size_t n;
     char *s = make_csv(14, 3, &n);
     size_t chunks[310];
-    check_sort(s, n, chunks, chunk_sizes(n, chunks));
+    check_sort(s, n, chunks, tst_chunk_sizes(n, chunks));
     free(s);
 }
 
@@ -502,37 +387,37 @@ static void test_sort_errors(void **state)
 static void check_top(const char *s, size_t n, const size_t *chunks,
                       size_t nchunks)
 {
-    rows ref;
-    reference(CSV, s, n, &ref);
-    rn_iter *r = open_reader(CSV, s, n, n + 1, NULL);
+    tst_rows ref;
+    tst_reference(TST_CSV, s, n, &ref);
+    rn_iter *r = tst_open_reader(TST_CSV, s, n, n + 1, NULL);
     const char *fields[] = {"k1", "k2", "k3"};
     size_t ns[] = {0, 1, 2, 3, 10, 1023, 1024, 1025, ref.n, ref.n + 5};
     for (size_t fi = 0; fi < 3; fi++) {
         size_t idx = schema_index(rn_schema_of(r), fields[fi]);
         order o = {&idx, 1, true, true};
-        row *want = ref_sort(&ref, &o);
+        tst_row *want = ref_sort(&ref, &o);
         for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
             size_t keep = ns[ni] < ref.n ? ns[ni] : ref.n;
             for (size_t ci = 0; ci < nchunks; ci++) {
                 rn_iter *it = rn_top_new(
-                    open_reader(CSV, s, n, chunks[ci], NULL), ns[ni],
+                    tst_open_reader(TST_CSV, s, n, chunks[ci], NULL), ns[ni],
                     fields[fi]);
-                rows got;
-                assert_int_equal(collect(it, &got), RN_DONE);
-                expect_rows(&got, want, keep);
+                tst_rows got;
+                assert_int_equal(tst_collect(it, &got), RN_DONE);
+                tst_expect_rows(&got, want, keep);
                 rn_stats st;
                 rn_stats_of(it, &st);
                 assert_int_equal(st.records_in, ref.n);
                 assert_int_equal(st.records_out, keep);
                 assert_int_equal(st.filtered, ref.n - keep);
-                rows_free(&got);
+                tst_rows_free(&got);
                 rn_free(it);
             }
         }
         free(want);
     }
     rn_free(r);
-    rows_free(&ref);
+    tst_rows_free(&ref);
 }
 
 static void test_top_small_every_chunk_size(void **state)
@@ -541,7 +426,7 @@ static void test_top_small_every_chunk_size(void **state)
     size_t n;
     char *s = make_csv(14, 5, &n);
     size_t chunks[310];
-    check_top(s, n, chunks, chunk_sizes(n, chunks));
+    check_top(s, n, chunks, tst_chunk_sizes(n, chunks));
     free(s);
 }
 
@@ -600,101 +485,53 @@ static void test_top_errors(void **state)
 
 /* ---- allocation failures and memory -------------------------------------- */
 
+typedef struct alloc_input {
+    const char *s;
+    size_t n;
+    int which;
+} alloc_input;
+
+static rn_iter *open_stage(void *ud, const rn_source_opts *so)
+{
+    static const char *k1[] = {"k1"}, *k2[] = {"k3", "k2"};
+    const alloc_input *in = ud;
+    rn_iter *up = rn_csv_new(rn_source_mem(in->s, in->n, so), NULL);
+    return in->which == 0   ? rn_sort_new(up, k1, 1, 0, 0, 0)
+           : in->which == 1 ? rn_sort_new(up, k2, 2, 1, 1, 0)
+           : in->which == 2 ? rn_sort_new(up, k1, 1, 1, 0, 3000)
+           : in->which == 3 ? rn_top_new(up, 100, "k1")
+                            : rn_top_new(up, 5000, "k2");
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
     size_t n;
     char *s = make_csv(3000, 23, &n);
-    const char *k1[] = {"k1"}, *k2[] = {"k3", "k2"};
     for (int which = 0; which < 5; which++) {
-        bool completed = false;
-        size_t want = which == 3 ? 100 : 3000;
-        for (long fail = 0; !completed && fail < 20000; fail++) {
-            tst_alloc t = tst_alloc_init();
-            t.fail_at = fail;
-            rn_allocator a = tst_allocator(&t);
-            rn_source_opts o = {0};
-            o.allocator = &a;
-            o.block_size = 4096;
-            rn_iter *up = rn_csv_new(rn_source_mem(s, n, &o), NULL);
-            rn_iter *it = which == 0   ? rn_sort_new(up, k1, 1, 0, 0, 0)
-                          : which == 1 ? rn_sort_new(up, k2, 2, 1, 1, 0)
-                          : which == 2 ? rn_sort_new(up, k1, 1, 1, 0, 3000)
-                          : which == 3 ? rn_top_new(up, 100, "k1")
-                                       : rn_top_new(up, 5000, "k2");
-            if (it) {
-                rows got;
-                int rc = collect(it, &got);
-                if (rc == RN_DONE) {
-                    assert_int_equal(got.n, want);
-                    completed = !t.failed;
-                } else {
-                    assert_int_equal(rc, RN_ENOMEM);
-                    assert_true(t.failed);
-                    assert_non_null(strstr(rn_errmsg(it), "out of memory"));
-                }
-                rows_free(&got);
-                rn_free(it);
-            } else {
-                assert_true(t.failed);
-            }
-            assert_int_equal(t.live, 0);
-            assert_int_equal(t.nlive, 0);
-        }
-        assert_true(completed);
+        alloc_input in = {s, n, which};
+        tst_fail_each_alloc_count(open_stage, &in, 20000,
+                                  which == 3 ? 100 : 3000, true);
     }
     free(s);
 }
 
-typedef struct gen {
-    uint64_t left, i;
-} gen;
-
-/* Rows of one length, so memory cannot depend on which rows are kept. */
-static ptrdiff_t gen_read(void *ud, void *buf, size_t cap)
+static rn_iter *gen_top(void *ud, rn_iter *up)
 {
-    gen *g = ud;
-    char *p = buf;
-    size_t n = 0;
-    if (g->i == 0 && cap > 64) {
-        n = (size_t)sprintf(p, "id,cat,amount,note\n");
-        g->i = 1;
-    }
-    while (g->left && n + 64 <= cap) {
-        uint64_t v = (g->i * UINT64_C(2654435761)) % 1000000;
-        int k = sprintf(p + n, "%010llu,c%02u,%06llu.25,plain\n",
-                        (unsigned long long)g->i, (unsigned)(g->i % 13),
-                        (unsigned long long)v);
-        g->i++;
-        n += (size_t)k;
-        g->left = g->left > (uint64_t)k ? g->left - (uint64_t)k : 0;
-    }
-    return (ptrdiff_t)n;
+    return rn_top_new(up, *(const size_t *)ud, "amount");
 }
 
+/* Rows of one length with amounts spread out, so memory cannot depend on
+ * which rows are kept. */
 static size_t peak_for(size_t keep, uint64_t bytes, uint64_t *records)
 {
-    tst_alloc t = tst_alloc_init();
-    rn_allocator a = tst_allocator(&t);
-    rn_source_opts o = {0};
-    o.allocator = &a;
-    gen g = {bytes, 0};
-    rn_iter *it = rn_top_new(
-        rn_csv_new(rn_source_callback(gen_read, NULL, &g, &o), NULL), keep,
-        "amount");
-    rn_batch b;
-    int rc;
-    uint64_t out = 0;
-    while ((rc = rn_next_batch(it, &b)) == RN_ROW)
-        out += b.n;
-    assert_int_equal(rc, RN_DONE);
-    assert_int_equal(out, keep);
+    tst_gen g = {bytes, 0, false, true};
+    uint64_t out;
     rn_stats st;
-    rn_stats_of(it, &st);
+    size_t peak = tst_gen_peak(gen_top, &keep, g, &out, &st);
+    assert_int_equal(out, keep);
     *records = st.records_in;
-    rn_free(it);
-    assert_int_equal(t.live, 0);
-    return t.peak;
+    return peak;
 }
 
 static void test_top_constant_memory(void **state)

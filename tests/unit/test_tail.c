@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 
 #include "runnel_internal.h"
 
@@ -19,134 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- records collected as copies ----------------------------------------- */
-
-typedef struct row {
-    size_t nf;
-    char **f;            /* nf copies */
-    size_t *len;
-    char *raw;           /* NULL when the record had none */
-    size_t rawlen;
-    uint64_t line, offset;
-} row;
-
-typedef struct rows {
-    row *r;
-    size_t n, cap;
-} rows;
-
-static char *dup_bytes(const char *p, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (n)
-        memcpy(d, p, n);
-    d[n] = '\0';
-    return d;
-}
-
-static void rows_add(rows *rs, const rn_record *rec)
-{
-    if (rs->n == rs->cap) {
-        rs->cap = rs->cap ? rs->cap * 2 : 64;
-        rs->r = realloc(rs->r, rs->cap * sizeof *rs->r);
-    }
-    row *w = &rs->r[rs->n++];
-    w->nf = rec->nfields;
-    w->f = malloc((w->nf + 1) * sizeof *w->f);
-    w->len = malloc((w->nf + 1) * sizeof *w->len);
-    for (size_t i = 0; i < w->nf; i++) {
-        w->f[i] = dup_bytes(rec->fields[i].ptr, rec->fields[i].len);
-        w->len[i] = rec->fields[i].len;
-    }
-    w->raw = rec->raw.ptr ? dup_bytes(rec->raw.ptr, rec->raw.len) : NULL;
-    w->rawlen = rec->raw.len;
-    w->line = rec->line;
-    w->offset = rec->offset;
-}
-
-static int collect(rn_iter *it, rows *rs)
-{
-    memset(rs, 0, sizeof *rs);
-    const rn_record *rec;
-    int rc;
-    while ((rc = rn_next(it, &rec)) == RN_ROW)
-        rows_add(rs, rec);
-    return rc;
-}
-
-static void rows_free(rows *rs)
-{
-    for (size_t i = 0; i < rs->n; i++) {
-        for (size_t j = 0; j < rs->r[i].nf; j++)
-            free(rs->r[i].f[j]);
-        free(rs->r[i].f);
-        free(rs->r[i].len);
-        free(rs->r[i].raw);
-    }
-    free(rs->r);
-    memset(rs, 0, sizeof *rs);
-}
-
-/* Same fields, positions and raw bytes. */
-static void expect_rows(const rows *got, const row *want, size_t n)
-{
-    assert_int_equal(got->n, n);
-    for (size_t i = 0; i < n; i++) {
-        const row *g = &got->r[i], *w = &want[i];
-        assert_int_equal(g->nf, w->nf);
-        for (size_t j = 0; j < g->nf; j++) {
-            assert_int_equal(g->len[j], w->len[j]);
-            assert_memory_equal(g->f[j], w->f[j], w->len[j] + 1);
-        }
-        assert_int_equal(g->line, w->line);
-        assert_int_equal(g->offset, w->offset);
-        assert_int_equal(g->raw == NULL, w->raw == NULL);
-        assert_int_equal(g->rawlen, w->rawlen);
-        if (g->raw)
-            assert_memory_equal(g->raw, w->raw, w->rawlen);
-    }
-}
-
-/* Every chunk size from 1 to n (at most 300), then 7, 4096 and 1 MiB. */
-static size_t chunk_sizes(size_t n, size_t *out)
-{
-    size_t k = 0;
-    for (size_t c = 1; c <= n && c <= 300; c++)
-        out[k++] = c;
-    out[k++] = 7;
-    out[k++] = 4096;
-    out[k++] = (size_t)1 << 20;
-    return k;
-}
-
-enum reader { LINES, CSV };
-
-static rn_iter *open_reader(int kind, const char *s, size_t n, size_t chunk,
-                            const rn_source_opts *o)
-{
-    rn_source *src = tst_chunked_source(s, n, chunk, o);
-    return kind == LINES ? rn_lines_new(src, NULL) : rn_csv_new(src, NULL);
-}
-
-static void reference(int kind, const char *s, size_t n, rows *ref)
-{
-    rn_iter *it = open_reader(kind, s, n, n + 1, NULL);
-    assert_int_equal(collect(it, ref), RN_DONE);
-    rn_free(it);
-}
-
 /* ---- inputs -------------------------------------------------------------- */
-
-static const char small_csv[] =
-    "id,name,note\n"
-    "1,alpha,plain\n"
-    "2,\"be,ta\",\"two\nlines\"\n"
-    "3,gamma,\n"
-    "4,\"d\"\"q\",x\r\n"
-    "5,eps,y\n"
-    "6,zeta,\n";
-
-static const char small_lines[] = "one\ntwo\r\n\nfour\nfive\nsix\nseven";
 
 /* Lines of pseudo-random lengths from 0 to maxlen; the caller frees. */
 static char *make_lines(size_t count, size_t maxlen, size_t *len)
@@ -171,17 +45,17 @@ static char *make_lines(size_t count, size_t maxlen, size_t *len)
 static void check_tail(int kind, const char *s, size_t n, const size_t *chunks,
                        size_t nchunks, const uint64_t *ks, size_t nks)
 {
-    rows ref;
-    reference(kind, s, n, &ref);
+    tst_rows ref;
+    tst_reference(kind, s, n, &ref);
     for (size_t ci = 0; ci < nchunks; ci++) {
         for (size_t ki = 0; ki < nks; ki++) {
             uint64_t k = ks[ki];
             size_t keep = k < ref.n ? (size_t)k : ref.n;
-            rows got;
-            rn_iter *it = rn_tail_new(open_reader(kind, s, n, chunks[ci], NULL),
-                                      k);
-            assert_int_equal(collect(it, &got), RN_DONE);
-            expect_rows(&got, ref.r + (ref.n - keep), keep);
+            tst_rows got;
+            rn_iter *it = rn_tail_new(
+                tst_open_reader(kind, s, n, chunks[ci], NULL), k);
+            assert_int_equal(tst_collect(it, &got), RN_DONE);
+            tst_expect_rows(&got, ref.r + (ref.n - keep), keep);
             rn_stats st;
             rn_stats_of(it, &st);
             assert_int_equal(st.records_in, ref.n);
@@ -189,11 +63,11 @@ static void check_tail(int kind, const char *s, size_t n, const size_t *chunks,
             assert_int_equal(st.filtered, ref.n - keep);
             const rn_record *rec;
             assert_int_equal(rn_next(it, &rec), RN_DONE);
-            rows_free(&got);
+            tst_rows_free(&got);
             rn_free(it);
         }
     }
-    rows_free(&ref);
+    tst_rows_free(&ref);
 }
 
 static void test_small_every_chunk_size(void **state)
@@ -202,10 +76,12 @@ static void test_small_every_chunk_size(void **state)
     size_t chunks[310];
     uint64_t ks[] = {0, 1, 2, 3, 5, 6, 7, 8, 1000, UINT64_MAX};
     size_t nks = sizeof ks / sizeof *ks;
-    size_t n = strlen(small_csv);
-    check_tail(CSV, small_csv, n, chunks, chunk_sizes(n, chunks), ks, nks);
-    n = strlen(small_lines);
-    check_tail(LINES, small_lines, n, chunks, chunk_sizes(n, chunks), ks, nks);
+    size_t n = strlen(tst_small_csv);
+    check_tail(TST_CSV, tst_small_csv, n, chunks, tst_chunk_sizes(n, chunks),
+               ks, nks);
+    n = strlen(tst_small_lines);
+    check_tail(TST_LINES, tst_small_lines, n, chunks,
+               tst_chunk_sizes(n, chunks), ks, nks);
 }
 
 static void test_many_batches(void **state)
@@ -216,7 +92,7 @@ static void test_many_batches(void **state)
     size_t chunks[] = {1, 7, 4096, (size_t)1 << 20};
     uint64_t ks[] = {1, 1023, 1024, 1025, 2048, 3000, 4999, 5000, 5001,
                      (uint64_t)1 << 40};
-    check_tail(LINES, s, n, chunks, sizeof chunks / sizeof *chunks, ks,
+    check_tail(TST_LINES, s, n, chunks, sizeof chunks / sizeof *chunks, ks,
                sizeof ks / sizeof *ks);
     free(s);
 }
@@ -230,7 +106,7 @@ static void test_records_of_many_sizes(void **state)
     char *s = make_lines(600, 5000, &n);
     size_t chunks[] = {1000, 4096};
     uint64_t ks[] = {1, 2, 3, 7, 64};
-    check_tail(LINES, s, n, chunks, 2, ks, sizeof ks / sizeof *ks);
+    check_tail(TST_LINES, s, n, chunks, 2, ks, sizeof ks / sizeof *ks);
     free(s);
 }
 
@@ -243,16 +119,16 @@ static void test_copies_outlive_upstream_buffers(void **state)
     char *s = make_lines(3000, 40, &n);
     rn_source_opts o = {0};
     o.block_size = 64;
-    rows ref;
-    reference(LINES, s, n, &ref);
+    tst_rows ref;
+    tst_reference(TST_LINES, s, n, &ref);
     rn_iter *it = rn_tail_new(rn_lines_new(rn_source_mem(s, n, &o), NULL),
                               2500);
-    rows got;
-    assert_int_equal(collect(it, &got), RN_DONE);
-    expect_rows(&got, ref.r + 500, 2500);
+    tst_rows got;
+    assert_int_equal(tst_collect(it, &got), RN_DONE);
+    tst_expect_rows(&got, ref.r + 500, 2500);
     assert_string_equal(rn_kind(it), "tail");
-    rows_free(&got);
-    rows_free(&ref);
+    tst_rows_free(&got);
+    tst_rows_free(&ref);
     rn_free(it);
     free(s);
 }
@@ -274,7 +150,7 @@ static void test_wide_and_ragged_records(void **state)
     }
     size_t chunks[] = {4096, (size_t)1 << 20};
     uint64_t ks[] = {1, 100, 1500, 2500, 3000};
-    check_tail(CSV, s, n, chunks, 2, ks, sizeof ks / sizeof *ks);
+    check_tail(TST_CSV, s, n, chunks, 2, ks, sizeof ks / sizeof *ks);
     free(s);
 }
 
@@ -315,22 +191,22 @@ static const rn__iter_vt odd_vt = {"odd", odd_next, NULL};
 static void test_unusual_records(void **state)
 {
     (void)state;
-    rows want;
+    tst_rows want;
     memset(&want, 0, sizeof want);
     for (size_t i = 0; i < NODD; i++)
-        rows_add(&want, &odd_recs[i]);
+        tst_rows_add(&want, &odd_recs[i]);
     uint64_t ks[] = {2, 5, 9};
     for (size_t k = 0; k < 3; k++) {
         rn_iter *it = rn_tail_new(rn__iter_new(&odd_vt, sizeof(odd), NULL,
                                                NULL), ks[k]);
-        rows got;
-        assert_int_equal(collect(it, &got), RN_DONE);
+        tst_rows got;
+        assert_int_equal(tst_collect(it, &got), RN_DONE);
         size_t keep = ks[k] < NODD ? (size_t)ks[k] : NODD;
-        expect_rows(&got, want.r + NODD - keep, keep);
-        rows_free(&got);
+        tst_expect_rows(&got, want.r + NODD - keep, keep);
+        tst_rows_free(&got);
         rn_free(it);
     }
-    rows_free(&want);
+    tst_rows_free(&want);
 }
 
 /* An upstream that answers RN_AGAIN before each batch, then ends with end. */
@@ -409,6 +285,19 @@ static void test_again_and_errors(void **state)
     rn_free(it);
 }
 
+typedef struct alloc_input {
+    const char *s;
+    size_t n;
+    uint64_t keep;
+} alloc_input;
+
+static rn_iter *open_tail(void *ud, const rn_source_opts *so)
+{
+    const alloc_input *in = ud;
+    return rn_tail_new(rn_lines_new(rn_source_mem(in->s, in->n, so), NULL),
+                       in->keep);
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
@@ -416,90 +305,31 @@ static void test_failing_allocator(void **state)
     char *s = make_lines(3000, 300, &n);
     uint64_t ks[] = {1, 100, 2999, 5000};
     for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
-        bool completed = false;
-        for (long fail = 0; !completed && fail < 20000; fail++) {
-            tst_alloc t = tst_alloc_init();
-            t.fail_at = fail;
-            rn_allocator a = tst_allocator(&t);
-            rn_source_opts o = {0};
-            o.allocator = &a;
-            o.block_size = 4096;
-            rn_iter *it = rn_tail_new(
-                rn_lines_new(rn_source_mem(s, n, &o), NULL), ks[ki]);
-            if (it) {
-                rows got;
-                int rc = collect(it, &got);
-                if (rc == RN_DONE) {
-                    assert_int_equal(got.n, ks[ki] < 3000 ? ks[ki] : 3000);
-                    completed = !t.failed;
-                } else {
-                    assert_int_equal(rc, RN_ENOMEM);
-                    assert_true(t.failed);
-                    assert_non_null(strstr(rn_errmsg(it), "out of memory"));
-                }
-                rows_free(&got);
-                rn_free(it);
-            } else {
-                assert_true(t.failed);
-            }
-            assert_int_equal(t.live, 0);
-            assert_int_equal(t.nlive, 0);
-        }
-        assert_true(completed);
+        alloc_input in = {s, n, ks[ki]};
+        tst_fail_each_alloc_count(open_tail, &in, 20000,
+                                  ks[ki] < 3000 ? ks[ki] : 3000, true);
     }
     free(s);
 }
 
 /* ---- constant memory ----------------------------------------------------- */
 
-typedef struct gen {
-    uint64_t left, i;
-} gen;
-
-/* CSV rows of one length, so memory cannot depend on which rows are kept. */
-static ptrdiff_t gen_read(void *ud, void *buf, size_t cap)
+static rn_iter *gen_tail(void *ud, rn_iter *up)
 {
-    gen *g = ud;
-    char *p = buf;
-    size_t n = 0;
-    if (g->i == 0 && cap > 64) {
-        n = (size_t)sprintf(p, "id,cat,amount,note\n");
-        g->i = 1;
-    }
-    while (g->left && n + 64 <= cap) {
-        int k = sprintf(p + n, "%010llu,c%02u,%06llu.25,\"q,%u\"\n",
-                        (unsigned long long)g->i, (unsigned)(g->i % 13),
-                        (unsigned long long)(g->i % 1000),
-                        (unsigned)(g->i % 10));
-        g->i++;
-        n += (size_t)k;
-        g->left = g->left > (uint64_t)k ? g->left - (uint64_t)k : 0;
-    }
-    return (ptrdiff_t)n;
+    return rn_tail_new(up, *(const uint64_t *)ud);
 }
 
+/* CSV rows of one length, with a quoted note, so memory cannot depend on
+ * which rows are kept. */
 static size_t peak_for(uint64_t keep, uint64_t bytes, uint64_t *records)
 {
-    tst_alloc t = tst_alloc_init();
-    rn_allocator a = tst_allocator(&t);
-    rn_source_opts o = {0};
-    o.allocator = &a;
-    gen g = {bytes, 0};
-    rn_iter *it = rn_tail_new(
-        rn_csv_new(rn_source_callback(gen_read, NULL, &g, &o), NULL), keep);
-    rn_batch b;
-    int rc;
-    uint64_t out = 0;
-    while ((rc = rn_next_batch(it, &b)) == RN_ROW)
-        out += b.n;
-    assert_int_equal(rc, RN_DONE);
-    assert_int_equal(out, keep);
+    tst_gen g = {bytes, 0, true, false};
+    uint64_t out;
     rn_stats st;
-    rn_stats_of(it, &st);
+    size_t peak = tst_gen_peak(gen_tail, &keep, g, &out, &st);
+    assert_int_equal(out, keep);
     *records = st.records_in;
-    rn_free(it);
-    assert_int_equal(t.live, 0);
-    return t.peak;
+    return peak;
 }
 
 static void test_constant_memory(void **state)

@@ -12,126 +12,11 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "support_stage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- records collected as copies ----------------------------------------- */
-
-typedef struct row {
-    size_t nf;
-    char **f;            /* nf copies */
-    size_t *len;
-    char *raw;           /* NULL when the record had none */
-    size_t rawlen;
-    uint64_t line, offset;
-} row;
-
-typedef struct rows {
-    row *r;
-    size_t n, cap;
-} rows;
-
-static char *dup_bytes(const char *p, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (n)
-        memcpy(d, p, n);
-    d[n] = '\0';
-    return d;
-}
-
-static void rows_add(rows *rs, const rn_record *rec)
-{
-    if (rs->n == rs->cap) {
-        rs->cap = rs->cap ? rs->cap * 2 : 64;
-        rs->r = realloc(rs->r, rs->cap * sizeof *rs->r);
-    }
-    row *w = &rs->r[rs->n++];
-    w->nf = rec->nfields;
-    w->f = malloc((w->nf + 1) * sizeof *w->f);
-    w->len = malloc((w->nf + 1) * sizeof *w->len);
-    for (size_t i = 0; i < w->nf; i++) {
-        w->f[i] = dup_bytes(rec->fields[i].ptr, rec->fields[i].len);
-        w->len[i] = rec->fields[i].len;
-    }
-    w->raw = rec->raw.ptr ? dup_bytes(rec->raw.ptr, rec->raw.len) : NULL;
-    w->rawlen = rec->raw.len;
-    w->line = rec->line;
-    w->offset = rec->offset;
-}
-
-static int collect(rn_iter *it, rows *rs)
-{
-    memset(rs, 0, sizeof *rs);
-    const rn_record *rec;
-    int rc;
-    while ((rc = rn_next(it, &rec)) == RN_ROW)
-        rows_add(rs, rec);
-    return rc;
-}
-
-static void rows_free(rows *rs)
-{
-    for (size_t i = 0; i < rs->n; i++) {
-        for (size_t j = 0; j < rs->r[i].nf; j++)
-            free(rs->r[i].f[j]);
-        free(rs->r[i].f);
-        free(rs->r[i].len);
-        free(rs->r[i].raw);
-    }
-    free(rs->r);
-    memset(rs, 0, sizeof *rs);
-}
-
-/* Same fields, positions and raw bytes. */
-static void expect_rows(const rows *got, const row *want, size_t n)
-{
-    assert_int_equal(got->n, n);
-    for (size_t i = 0; i < n; i++) {
-        const row *g = &got->r[i], *w = &want[i];
-        assert_int_equal(g->nf, w->nf);
-        for (size_t j = 0; j < g->nf; j++) {
-            assert_int_equal(g->len[j], w->len[j]);
-            assert_memory_equal(g->f[j], w->f[j], w->len[j] + 1);
-        }
-        assert_int_equal(g->line, w->line);
-        assert_int_equal(g->offset, w->offset);
-        assert_int_equal(g->raw == NULL, w->raw == NULL);
-        assert_int_equal(g->rawlen, w->rawlen);
-        if (g->raw)
-            assert_memory_equal(g->raw, w->raw, w->rawlen);
-    }
-}
-
-/* Every chunk size from 1 to n (at most 300), then 7, 4096 and 1 MiB. */
-static size_t chunk_sizes(size_t n, size_t *out)
-{
-    size_t k = 0;
-    for (size_t c = 1; c <= n && c <= 300; c++)
-        out[k++] = c;
-    out[k++] = 7;
-    out[k++] = 4096;
-    out[k++] = (size_t)1 << 20;
-    return k;
-}
-
-enum reader { LINES, CSV };
-
-static rn_iter *open_reader(int kind, const char *s, size_t n, size_t chunk,
-                            const rn_source_opts *o)
-{
-    rn_source *src = tst_chunked_source(s, n, chunk, o);
-    return kind == LINES ? rn_lines_new(src, NULL) : rn_csv_new(src, NULL);
-}
-
-static void reference(int kind, const char *s, size_t n, rows *ref)
-{
-    rn_iter *it = open_reader(kind, s, n, n + 1, NULL);
-    assert_int_equal(collect(it, ref), RN_DONE);
-    rn_free(it);
-}
 
 /* ---- the reference ------------------------------------------------------- */
 
@@ -142,13 +27,14 @@ static size_t schema_index(const rn_schema *s, const char *name)
     return (size_t)i;
 }
 
-static bool same_field(const row *a, const row *b, size_t i)
+static bool same_field(const tst_row *a, const tst_row *b, size_t i)
 {
     size_t al = i < a->nf ? a->len[i] : 0, bl = i < b->nf ? b->len[i] : 0;
     return al == bl && (al == 0 || memcmp(a->f[i], b->f[i], al) == 0);
 }
 
-static bool same_key(const row *a, const row *b, const size_t *idx, size_t n)
+static bool same_key(const tst_row *a, const tst_row *b, const size_t *idx,
+                     size_t n)
 {
     if (n == 0) {
         if (a->nf != b->nf)
@@ -165,10 +51,10 @@ static bool same_key(const row *a, const row *b, const size_t *idx, size_t n)
 }
 
 /* The first record of each key, as shallow copies of the reference rows. */
-static row *expected_uniq(const rows *ref, const size_t *idx, size_t n,
+static tst_row *expected_uniq(const tst_rows *ref, const size_t *idx, size_t n,
                           size_t *count)
 {
-    row *out = malloc((ref->n + 1) * sizeof *out);
+    tst_row *out = malloc((ref->n + 1) * sizeof *out);
     size_t k = 0;
     for (size_t i = 0; i < ref->n; i++) {
         size_t j = 0;
@@ -214,35 +100,36 @@ static const keyset keysets[] = {
 static void check_uniq(const char *s, size_t n, const size_t *chunks,
                        size_t nchunks)
 {
-    rows ref;
-    reference(CSV, s, n, &ref);
-    rn_iter *r = open_reader(CSV, s, n, n + 1, NULL);
+    tst_rows ref;
+    tst_reference(TST_CSV, s, n, &ref);
+    rn_iter *r = tst_open_reader(TST_CSV, s, n, n + 1, NULL);
     for (size_t ki = 0; ki < sizeof keysets / sizeof *keysets; ki++) {
         const keyset *ks = &keysets[ki];
         size_t idx[4], count;
         for (size_t k = 0; k < ks->n; k++)
             idx[k] = schema_index(rn_schema_of(r), ks->names[k]);
-        row *want = expected_uniq(&ref, idx, ks->n, &count);
+        tst_row *want = expected_uniq(&ref, idx, ks->n, &count);
         for (size_t ci = 0; ci < nchunks; ci++) {
-            rn_iter *it = rn_uniq_new(open_reader(CSV, s, n, chunks[ci], NULL),
-                                      ks->names, ks->n, 0);
+            rn_iter *it = rn_uniq_new(
+                tst_open_reader(TST_CSV, s, n, chunks[ci], NULL), ks->names,
+                ks->n, 0);
             assert_int_equal(rn_status(it), RN_OK);
-            rows got;
-            assert_int_equal(collect(it, &got), RN_DONE);
-            expect_rows(&got, want, count);
+            tst_rows got;
+            assert_int_equal(tst_collect(it, &got), RN_DONE);
+            tst_expect_rows(&got, want, count);
             rn_stats st;
             rn_stats_of(it, &st);
             assert_int_equal(st.records_in, ref.n);
             assert_int_equal(st.records_out, count);
             assert_int_equal(st.filtered, ref.n - count);
             assert_int_equal(rn_schema_count(rn_schema_of(it)), 3);
-            rows_free(&got);
+            tst_rows_free(&got);
             rn_free(it);
         }
         free(want);
     }
     rn_free(r);
-    rows_free(&ref);
+    tst_rows_free(&ref);
 }
 
 static void test_small_every_chunk_size(void **state)
@@ -250,7 +137,7 @@ static void test_small_every_chunk_size(void **state)
     (void)state;
     size_t chunks[310];
     size_t n = strlen(small_csv);
-    check_uniq(small_csv, n, chunks, chunk_sizes(n, chunks));
+    check_uniq(small_csv, n, chunks, tst_chunk_sizes(n, chunks));
 }
 
 static void test_spelled_out(void **state)
@@ -304,17 +191,17 @@ static void test_key_cap(void **state)
     /* 1000 distinct values of w: a cap of 1000 holds, 999 does not. */
     rn_iter *it = rn_uniq_new(rn_csv_new(rn_source_mem(s, n, NULL), NULL), k,
                               1, 1000);
-    rows got;
-    assert_int_equal(collect(it, &got), RN_DONE);
+    tst_rows got;
+    assert_int_equal(tst_collect(it, &got), RN_DONE);
     assert_int_equal(got.n, 1000);
-    rows_free(&got);
+    tst_rows_free(&got);
     rn_free(it);
 
     size_t chunks[] = {1, 7, 4096};
     for (size_t ci = 0; ci < 3; ci++) {
         it = rn_uniq_new(rn_csv_new(tst_chunked_source(s, n, chunks[ci], NULL),
                                     NULL), k, 1, 999);
-        assert_int_equal(collect(it, &got), RN_ETOOBIG);
+        assert_int_equal(tst_collect(it, &got), RN_ETOOBIG);
         /* Every record up to the 1000th key came out first. */
         assert_int_equal(got.n, 999);
         assert_string_equal(rn_errmsg(it),
@@ -322,7 +209,7 @@ static void test_key_cap(void **state)
                             "every key it has seen: raise --max-keys");
         const rn_record *rec;
         assert_int_equal(rn_next(it, &rec), RN_ETOOBIG);
-        rows_free(&got);
+        tst_rows_free(&got);
         rn_free(it);
     }
     free(s);
@@ -347,99 +234,56 @@ static void test_errors(void **state)
     assert_null(rn_uniq_new(NULL, bad, 1, 0));
 }
 
+typedef struct alloc_input {
+    const char *s;
+    size_t n;
+    int which;
+} alloc_input;
+
+static rn_iter *open_uniq(void *ud, const rn_source_opts *so)
+{
+    static const char *k1[] = {"w"}, *k2[] = {"k", "v"};
+    const alloc_input *in = ud;
+    rn_iter *up = rn_csv_new(rn_source_mem(in->s, in->n, so), NULL);
+    return in->which == 0   ? rn_uniq_new(up, k1, 1, 0)
+           : in->which == 1 ? rn_uniq_new(up, k2, 2, 0)
+                            : rn_uniq_new(up, NULL, 0, 0);
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
     size_t n;
     char *s = make_csv(3000, &n);
-    const char *k1[] = {"w"}, *k2[] = {"k", "v"};
     for (int which = 0; which < 3; which++) {
-        bool completed = false;
-        for (long fail = 0; !completed && fail < 2000; fail++) {
-            tst_alloc t = tst_alloc_init();
-            t.fail_at = fail;
-            rn_allocator a = tst_allocator(&t);
-            rn_source_opts o = {0};
-            o.allocator = &a;
-            o.block_size = 4096;
-            rn_iter *up = rn_csv_new(rn_source_mem(s, n, &o), NULL);
-            rn_iter *it = which == 0   ? rn_uniq_new(up, k1, 1, 0)
-                          : which == 1 ? rn_uniq_new(up, k2, 2, 0)
-                                       : rn_uniq_new(up, NULL, 0, 0);
-            if (it) {
-                rows got;
-                int rc = collect(it, &got);
-                if (rc == RN_DONE) {
-                    assert_int_equal(got.n, which == 0   ? 1000
-                                            : which == 1 ? 37 * 5 + 37 * 3
-                                                         : 3000);
-                    completed = !t.failed;
-                } else {
-                    assert_int_equal(rc, RN_ENOMEM);
-                    assert_true(t.failed);
-                }
-                rows_free(&got);
-                rn_free(it);
-            } else {
-                assert_true(t.failed);
-            }
-            assert_int_equal(t.live, 0);
-            assert_int_equal(t.nlive, 0);
-        }
-        assert_true(completed);
+        alloc_input in = {s, n, which};
+        tst_fail_each_alloc_count(open_uniq, &in, 2000,
+                                  which == 0   ? 1000
+                                  : which == 1 ? 37 * 5 + 37 * 3
+                                               : 3000,
+                                  false);
     }
     free(s);
 }
 
 /* ---- constant memory while keys are few ---------------------------------- */
 
-typedef struct gen {
-    uint64_t left, i;
-} gen;
-
-static ptrdiff_t gen_read(void *ud, void *buf, size_t cap)
+static rn_iter *gen_uniq(void *ud, rn_iter *up)
 {
-    gen *g = ud;
-    char *p = buf;
-    size_t n = 0;
-    if (g->i == 0 && cap > 64) {
-        n = (size_t)sprintf(p, "id,cat,amount,note\n");
-        g->i = 1;
-    }
-    while (g->left && n + 64 <= cap) {
-        int k = sprintf(p + n, "%010llu,c%02u,%06llu.25,plain\n",
-                        (unsigned long long)g->i, (unsigned)(g->i % 13),
-                        (unsigned long long)(g->i % 1000));
-        g->i++;
-        n += (size_t)k;
-        g->left = g->left > (uint64_t)k ? g->left - (uint64_t)k : 0;
-    }
-    return (ptrdiff_t)n;
+    static const char *k1[] = {"cat"}, *k2[] = {"note", "cat"};
+    return *(const int *)ud ? rn_uniq_new(up, k2, 2, 0)
+                            : rn_uniq_new(up, k1, 1, 0);
 }
 
 static size_t peak_for(int which, uint64_t bytes, uint64_t *records)
 {
-    tst_alloc t = tst_alloc_init();
-    rn_allocator a = tst_allocator(&t);
-    rn_source_opts o = {0};
-    o.allocator = &a;
-    gen g = {bytes, 0};
-    const char *k1[] = {"cat"}, *k2[] = {"note", "cat"};
-    rn_iter *up = rn_csv_new(rn_source_callback(gen_read, NULL, &g, &o), NULL);
-    rn_iter *it = which ? rn_uniq_new(up, k2, 2, 0) : rn_uniq_new(up, k1, 1, 0);
-    rn_batch b;
-    int rc;
-    uint64_t out = 0;
-    while ((rc = rn_next_batch(it, &b)) == RN_ROW)
-        out += b.n;
-    assert_int_equal(rc, RN_DONE);
-    assert_int_equal(out, 13);
+    tst_gen g = {bytes, 0, false, false};
+    uint64_t out;
     rn_stats st;
-    rn_stats_of(it, &st);
+    size_t peak = tst_gen_peak(gen_uniq, &which, g, &out, &st);
+    assert_int_equal(out, 13);
     *records = st.records_in;
-    rn_free(it);
-    assert_int_equal(t.live, 0);
-    return t.peak;
+    return peak;
 }
 
 static void test_constant_memory(void **state)
