@@ -28,7 +28,7 @@
 
 static const char *const names[RN__AGG_NKINDS] = {
     "count", "sum", "mean",   "min",      "max",  "first",
-    "last",  "var", "stddev", "distinct", "mode",
+    "last",  "var", "stddev", "distinct", "mode", "share",
 };
 
 /* 10^0 .. 10^18 as int64 (10^18 < 2^63) and as exact doubles. */
@@ -71,7 +71,7 @@ const char *rn__agg_parse(const char *spec, int *kind, const char **field,
     *kind = k;
     *field = colon ? colon + 1 : spec + nlen;
     *flen = colon ? strlen(colon + 1) : 0;
-    if (k == RN__AGG_COUNT)
+    if (k == RN__AGG_COUNT || k == RN__AGG_SHARE)
         return colon ? "takes no field" : NULL;
     return *flen ? NULL : "needs a field";
 }
@@ -247,6 +247,55 @@ size_t rn__agg_mean_format(const rn__agg_sum *s, char *buf)
         m = decimal_to_double(s->units, s->scale) / (double)s->n;
     }
     return rn__fmt_double(m, buf);
+}
+
+/* One decimal digit of a long division: floor(10 * *r / d), leaving the
+ * remainder in *r. 10 * *r may not fit in 64 bits, so *r is added ten times
+ * modulo d instead; *r < d keeps every step in range. */
+static unsigned share_digit(uint64_t *r, uint64_t d)
+{
+    uint64_t acc = 0, x = *r;
+    unsigned q = 0;
+    for (int i = 0; i < 10; i++) {
+        if (acc >= d - x) {
+            acc -= d - x;
+            q++;
+        } else {
+            acc += x;
+        }
+    }
+    *r = acc;
+    return q;
+}
+
+size_t rn__agg_share_format(uint64_t count, uint64_t total, char *buf)
+{
+    if (total == 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    if (count >= total) {
+        memcpy(buf, "1.0000", 7); /* count > total cannot happen; be sure */
+        return 6;
+    }
+    /* Exact integer long division, so the rounding is of the true quotient,
+     * not of a double near it. */
+    uint64_t r = count;
+    unsigned units = 0;
+    for (int i = 0; i < 4; i++)
+        units = units * 10 + share_digit(&r, total);
+    /* Round half up, as ROUND does in SQL and spreadsheets (1 of 32 is
+     * 0.0313): r >= total - r is 2 * r >= total without the overflow. */
+    if (r >= total - r)
+        units++;
+    buf[0] = units == 10000 ? '1' : '0';
+    buf[1] = '.';
+    for (int i = 5; i > 1; i--) {
+        buf[i] = (char)('0' + units % 10);
+        units /= 10;
+    }
+    buf[6] = '\0';
+    return 6;
 }
 
 void rn__agg_welford_add(rn__agg_welford *w, double x)

@@ -35,11 +35,13 @@ enum rn__agg_kind {
     RN__AGG_STDDEV,
     RN__AGG_DISTINCT,
     RN__AGG_MODE,
+    RN__AGG_SHARE, /* count / records over all groups; reads no field */
     RN__AGG_NKINDS
 };
 
-/** Parses an aggregate spec, "count" or "name:FIELD" (split at the first
- *  ':'). Sets *kind and the field view (*field, *flen; empty for count).
+/** Parses an aggregate spec, "count", "share" or "name:FIELD" (split at the
+ *  first ':'). Sets *kind and the field view (*field, *flen; empty for count
+ *  and share).
  *  Returns NULL, or a short static phrase saying what is wrong ("unknown
  *  aggregate", "needs a field", "takes no field") for the caller's message. */
 const char *rn__agg_parse(const char *spec, int *kind, const char **field,
@@ -96,6 +98,12 @@ size_t rn__agg_sum_format(const rn__agg_sum *s, char *buf);
 /** sum / n as the shortest double, correctly rounded while the sum is exact
  *  and small enough; "" when no number was added. */
 size_t rn__agg_mean_format(const rn__agg_sum *s, char *buf);
+
+/** count / total, the group's share of all records, to 4 digits after the
+ *  point ("0.2717", "1.0000"), rounded from the exact quotient, half up (a
+ *  double and printf would round 1/32 down and 1/20000 up); "" when total
+ *  is 0. count <= total. */
+size_t rn__agg_share_format(uint64_t count, uint64_t total, char *buf);
 
 /* Welford's running mean and sum of squared deviations. */
 typedef struct rn__agg_welford {

@@ -10,7 +10,8 @@
  * field so that sum:x and mean:x share one sum and a field is parsed as a
  * number once per record. Nothing is allocated per record except when a new
  * group, a new distinct value or a longer kept value arrives; memory is
- * O(groups + distinct values), never O(records).
+ * O(groups + distinct values), never O(records). share needs the total over
+ * all groups, so it is computed at the end from the counts, not per record.
  */
 #include "agg.h"
 #include "intern.h"
@@ -50,7 +51,7 @@ typedef struct column {
 
 typedef struct output {
     int kind;   /* enum rn__agg_kind */
-    size_t col; /* the column it reads (not for count) */
+    size_t col; /* the column it reads (not for count or share) */
 } output;
 
 /* The first bytes of every group's state. */
@@ -72,6 +73,8 @@ typedef struct groupby {
     output *outs;            /* one per aggregate, in the order given */
     size_t nouts;
     size_t ntext;            /* outputs formatted into text per record */
+    bool has_share;          /* some output is share: total is needed */
+    uint64_t total;          /* records over all groups (set by finish) */
     rn_schema *schema;       /* keys then aggregates, owned */
     const rn_schema *seen;   /* upstream schema the positions are for */
     rn__arena meta;          /* column names and construction scratch */
@@ -246,8 +249,8 @@ static int setup(groupby *g, const char *const *keys, size_t nkeys,
         if (bad)
             return rn__iter_fail(
                 it, RN_EINVAL,
-                "%s: '%s': %s (aggregates: count, sum:F, mean:F, min:F, "
-                "max:F, first:F, last:F, var:F, stddev:F, distinct:F, "
+                "%s: '%s': %s (aggregates: count, share, sum:F, mean:F, "
+                "min:F, max:F, first:F, last:F, var:F, stddev:F, distinct:F, "
                 "mode:F)",
                 g->what, aggs[i], bad);
         output *o = &g->outs[g->nouts++];
@@ -259,6 +262,13 @@ static int setup(groupby *g, const char *const *keys, size_t nkeys,
             name->ptr = "count";
             name->len = 5;
             g->ntext++;
+            continue;
+        }
+        if (kind == RN__AGG_SHARE) {
+            name->ptr = "share";
+            name->len = 5;
+            g->ntext++;
+            g->has_share = true;
             continue;
         }
         if (rn__agg_is_number(kind) && kind != RN__AGG_MIN &&
@@ -632,7 +642,8 @@ static int sort_groups(groupby *g)
 /* ---- yielding ------------------------------------------------------------------------ */
 
 /* After the last record: the group of no keys exists even without records,
- * count-by sorts, and the output batch is allocated. */
+ * share's total is summed, count-by sorts, and the output batch is
+ * allocated. */
 static int finish(groupby *g)
 {
     int rc;
@@ -642,6 +653,9 @@ static int finish(groupby *g)
         if ((rc = group_of(g, none, &id)) != RN_OK)
             return rc;
     }
+    /* Every record that reached groupby is in exactly one group's count. */
+    for (size_t i = 0; g->has_share && i < g->ngroups; i++)
+        g->total += ((const group_head *)state_of(g, i))->count;
     if (g->by_count && (rc = sort_groups(g)) != RN_OK)
         return rc;
     size_t n = g->ngroups < RN__BATCH ? g->ngroups : RN__BATCH;
@@ -680,8 +694,11 @@ static void fill(groupby *g, size_t k, size_t id)
     uint64_t count = ((const group_head *)st)->count;
     for (size_t j = 0; j < g->nouts; j++) {
         const output *o = &g->outs[j];
-        /* Count reads no column (and there may be none). */
-        const column *c = o->kind == RN__AGG_COUNT ? NULL : &g->cols[o->col];
+        /* Count and share read no column (and there may be none). */
+        const column *c =
+            o->kind == RN__AGG_COUNT || o->kind == RN__AGG_SHARE
+                ? NULL
+                : &g->cols[o->col];
         const rn__agg_set *set =
             c && (c->need & NEED_SET) ? (const rn__agg_set *)(st + c->off_set)
                                       : NULL;
@@ -689,6 +706,9 @@ static void fill(groupby *g, size_t k, size_t id)
         switch (o->kind) {
         case RN__AGG_COUNT:
             len = rn__fmt_i64((int64_t)count, t);
+            break;
+        case RN__AGG_SHARE:
+            len = rn__agg_share_format(count, g->total, t);
             break;
         case RN__AGG_SUM:
             len = rn__agg_sum_format((const rn__agg_sum *)(st + c->off_sum), t);

@@ -273,8 +273,14 @@ typedef struct rn_source_opts {
     int follow;           /* nonzero: at the end of a file wait for more, like
                              tail -F (rotation and truncation followed) */
     unsigned poll_ms;     /* follow: longest wait between checks; 0: 200 ms */
-    const volatile int *stop; /* follow: a nonzero *stop ends the source
-                                 (RN_DONE) at its next check; may be NULL */
+    const volatile int *stop; /* a nonzero *stop ends the source (RN_DONE)
+                                 at its next block, so the chain finishes
+                                 with what it has (set it from a signal
+                                 handler); following, after reading what the
+                                 file holds; may be NULL */
+    void (*progress)(void *ud, uint64_t bytes); /* called after each block
+                                 with rn_source_bytes_read(); may be NULL */
+    void *progress_ud;    /* passed to progress */
 } rn_source_opts;
 
 /** Opens a file by path; "-" or NULL means standard input (not closed at the
@@ -480,10 +486,12 @@ typedef struct rn_groupby_opts {
 } rn_groupby_opts;
 
 /** Groups records by the key fields (first-seen order) and yields one record
- *  per group: the keys, then one field per aggregate: "count", "sum:F",
- *  "mean:F", "min:F", "max:F", "first:F", "last:F", "var:F", "stddev:F"
- *  (Welford), "distinct:F" (exact count), "mode:F". Output fields are named
- *  count, sum_F, mean_F, ... Values that are not numbers are skipped by
+ *  per group: the keys, then one field per aggregate: "count", "share" (the
+ *  group's count over all records that reached groupby, 4 digits after the
+ *  point, "0.2717"; empty when there were none), "sum:F", "mean:F", "min:F",
+ *  "max:F", "first:F", "last:F", "var:F", "stddev:F" (Welford),
+ *  "distinct:F" (exact count), "mode:F". Output fields are named count,
+ *  share, sum_F, mean_F, ... Values that are not numbers are skipped by
  *  numeric aggregates and counted (rn_stats.skipped, rn_stats_detail()).
  *  Sums of decimals are exact up to 18 significant digits, compensated
  *  (Kahan-Neumaier) doubles beyond. nkeys may be 0 (one group). */

@@ -136,6 +136,9 @@ struct rn_source {
     int status;               /* RN_OK, RN_DONE or sticky error */
     uint64_t raw_bytes;       /* bytes taken from the file or callback */
     rn_source *inner;         /* decoders: the source they decode, owned */
+    const volatile int *stop; /* nonzero *stop: end at the next block */
+    void (*progress)(void *ud, uint64_t bytes); /* after each block */
+    void *progress_ud;
     char err[RN__ERRMSG_MAX];
 };
 

@@ -49,7 +49,15 @@ int rn__source_next(rn_source *s, const char **p, size_t *n)
 {
     if (s->status != RN_OK)
         return s->status;
+    if (s->stop && *s->stop) {
+        /* Asked to end (Ctrl-C with --partial-on-interrupt): the input ends
+         * here, so every stage finishes with what it has. */
+        s->status = RN_DONE;
+        return RN_DONE;
+    }
     int rc = s->vt->next(s, p, n);
+    if (rc == RN_ROW && s->progress)
+        s->progress(s->progress_ud, rn_source_bytes_read(s));
     if (rc == RN_ROW || rc == RN_AGAIN)
         return rc;
     if (rc < 0 && !s->err[0])
@@ -139,12 +147,19 @@ void rn_source_free(rn_source *src)
     }
 }
 
-/* Puts the gzip decoder on top unless the options say not to. */
+/* Puts the gzip decoder on top unless the options say not to, and the
+ * options every source honours on the outermost one. */
 static rn_source *decoded(rn_source *s, const rn_source_opts *o)
 {
-    if (!s || s->status < 0 || (o && o->no_decompress))
-        return s;
-    return rn__decode_new(s, o);
+    if (s && s->status >= 0 && !(o && o->no_decompress))
+        s = rn__decode_new(s, o);
+    if (s && o) {
+        /* Following has its own stop: it reads what the file holds first. */
+        s->stop = o->follow ? NULL : o->stop;
+        s->progress = o->progress;
+        s->progress_ud = o->progress_ud;
+    }
+    return s;
 }
 
 rn_source *rn_source_file(const char *path, const rn_source_opts *o)
@@ -155,8 +170,14 @@ rn_source *rn_source_file(const char *path, const rn_source_opts *o)
                                     o && o->name ? o->name : "<stdin>", o),
                        o);
     const char *name = o && o->name ? o->name : path;
-    if (o && o->follow)
-        return rn__follow_new(path, name, o);
+    if (o && o->follow) {
+        rn_source *f = rn__follow_new(path, name, o);
+        if (f) {
+            f->progress = o->progress;
+            f->progress_ud = o->progress_ud;
+        }
+        return f;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return rn__source_failed(name, mem, RN_EIO, "cannot open '%s': %s",

@@ -41,12 +41,34 @@ typedef struct cli {
     rn_iter *log_reader;     /* the log stage, for --stats */
     void **kept;             /* verb arguments kept for the chain, owned */
     size_t nkept;
+    bool job_needs_ts;       /* errors: its time field is not named yet */
+    bool explain;            /* --explain: print the chain, do not run it */
+    bool partial;            /* --partial-on-interrupt */
+    int progress;            /* -1 off, 0 when stderr is a terminal, 1 on */
+    struct reason {          /* rejects by reason, for --stats */
+        char text[96];
+        uint64_t n;
+    } reasons[8];
+    size_t nreasons;
+    uint64_t other_reasons;
 } cli;
 
 /* The reject callback for readers: writes to c->rejects (a TSV sink). */
 void cli_on_reject(void *ud, const char *source, uint64_t line,
                    uint64_t offset, const char *reason, const char *raw,
                    size_t rawlen);
+
+/* Keeps p (malloc'd) until the end of the run; exits if p is NULL. */
+void *cli_keep(cli *c, void *p);
+
+/* The ready-made jobs (jobs.c). */
+bool cli_is_job(const char *name);
+/* Expands argv (argv[0] the job's name) into the words of a chain, kept in
+ * c; returns how many. */
+int cli_expand_job(cli *c, int argc, char **argv, char ***out);
+/* After the job's source is built: names its fields in the words still to
+ * be built. */
+void cli_job_fix(cli *c, rn_iter *source, char **argv, int argc);
 
 /* Frees what the sources allocated in c. */
 void cli_sources_free(cli *c);
@@ -63,6 +85,7 @@ typedef struct cli_verb {
 } cli_verb;
 
 extern const cli_verb cli_sources[];
+extern const cli_verb cli_jobs[];      /* help pages; build is NULL */
 extern const cli_verb cli_verbs[];
 const cli_verb *cli_find_verb(const char *name);
 

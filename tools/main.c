@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,10 +28,14 @@ static volatile sig_atomic_t following;
 /* Installed before anything else, so that a signal sent as soon as the run
  * starts is not lost. Following, it asks the source to stop; otherwise the
  * default action ends the process as usual. */
+static volatile sig_atomic_t partial;
+static volatile sig_atomic_t interrupted;
+
 static void on_stop(int sig)
 {
-    if (following) {
+    if ((following || partial) && !stop_requested) {
         stop_requested = 1;
+        interrupted = sig == SIGINT;
         return;
     }
     signal(sig, SIG_DFL);
@@ -45,12 +51,18 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  -o, --output FORMAT  table, csv, tsv, jsonl or text (default: text for\n"
-    "                       lines and logs, else a table on a terminal and csv\n"
-    "                       in a pipe)\n"
+    "                       lines and after grep, else a table on a terminal\n"
+    "                       and csv in a pipe)\n"
     "      --no-header      no header line in csv and tsv output\n"
     "      --block-size N   bytes per read or mmap window (default 128K read,\n"
     "                       1M window; K and M suffixes)\n"
     "      --stats          print what was read, kept and rejected to stderr\n"
+    "      --progress       a progress line on stderr (default: when stderr is\n"
+    "                       a terminal and the run lasts over a second)\n"
+    "      --no-progress    no progress line\n"
+    "      --partial-on-interrupt  on Ctrl-C, end the input there and print what\n"
+    "                       the stages have so far (exit 130)\n"
+    "      --explain        print the chain a ready-made job expands to\n"
     "      --rejects FILE   write records that could not be parsed to FILE\n"
     "                       (TSV: source, line, offset, reason, record)\n"
     "      --mmap           map regular files instead of reading them\n"
@@ -65,7 +77,8 @@ static const char examples_text[] =
     "  runnel lines app.log                  print the lines\n"
     "  runnel lines app.log.gz then count    count lines of a gzip'd log\n"
     "  runnel -o jsonl csv sales.csv         CSV records as JSON lines\n"
-    "  runnel --stats log -f app.log         follow a log, parsed\n"
+    "  runnel errors app.log.gz              error codes by count\n"
+    "  runnel agg -g category sales.csv      sums and means per category\n"
     "  cat a.log b.log | runnel lines then count\n"
     "\n"
     "Exit status: 0 success, 1 data error, 2 usage error.\n";
@@ -106,6 +119,9 @@ static void print_help(FILE *out)
     fputs(usage_text, out);
     fputs("Sources:\n", out);
     for (const cli_verb *v = cli_sources; v->name; v++)
+        fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
+    fputs("\nReady-made jobs (instead of a source and verbs):\n", out);
+    for (const cli_verb *v = cli_jobs; v->name; v++)
         fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
     fputs("\nVerbs (after `then`):\n", out);
     for (const cli_verb *v = cli_verbs; v->name; v++)
@@ -173,6 +189,19 @@ void cli_on_reject(void *ud, const char *source, uint64_t line,
                    size_t rawlen)
 {
     cli *c = ud;
+    size_t k = 0;
+    while (k < c->nreasons && strcmp(c->reasons[k].text, reason) != 0)
+        k++;
+    if (k == c->nreasons && k < sizeof c->reasons / sizeof *c->reasons) {
+        snprintf(c->reasons[k].text, sizeof c->reasons[k].text, "%s", reason);
+        c->nreasons++;
+    }
+    if (k < c->nreasons)
+        c->reasons[k].n++;
+    else
+        c->other_reasons++;
+    if (!c->rejects)
+        return;
     char lbuf[24], obuf[24];
     rn_field f[5] = {
         {source ? source : "", source ? strlen(source) : 0},
@@ -228,9 +257,123 @@ static void print_stats(cli *c, rn_iter *last, const struct timespec *t0)
                         ? "" : " (auto)");
         fputc('\n', stderr);
     }
-    fprintf(stderr, "runnel: stats: %llu bytes in %.3f s (%.1f MB/s)\n",
+    for (size_t r = 0; r < c->nreasons; r++)
+        fprintf(stderr, "runnel: stats: rejected %llu: %s\n",
+                (unsigned long long)c->reasons[r].n, c->reasons[r].text);
+    if (c->other_reasons)
+        fprintf(stderr, "runnel: stats: rejected %llu for other reasons\n",
+                (unsigned long long)c->other_reasons);
+    struct rusage ru;
+    long peak_kib = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+    fprintf(stderr, "runnel: stats: %llu bytes in %.3f s (%.1f MB/s), "
+            "peak memory %.1f MiB\n",
             (unsigned long long)bytes, secs,
-            secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
+            secs > 0 ? (double)bytes / secs / 1e6 : 0.0, peak_kib / 1024.0);
+}
+
+/* The progress line: redrawn at most four times a second once the run has
+ * lasted a second, on stderr, only when asked or stderr is a terminal. */
+static struct {
+    cli *c;
+    struct timespec t0, last;
+    uint64_t total;          /* bytes of all files, 0 when unknown */
+    rn_iter *reader;         /* whose records are counted */
+    bool shown;
+} prog;
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) +
+           (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static uint64_t prog_done; /* bytes of the files already finished */
+static uint64_t prog_last_bytes;
+
+static void on_progress(void *ud, uint64_t bytes)
+{
+    (void)ud;
+    /* A new file restarts its source's count. */
+    if (bytes < prog_last_bytes)
+        prog_done += prog_last_bytes;
+    prog_last_bytes = bytes;
+    /* The clock is read every eighth block (1 MiB by default). */
+    static unsigned calls;
+    if (++calls % 8)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (since(&prog.t0, &now) < 1.0 || since(&prog.last, &now) < 0.25)
+        return;
+    prog.last = now;
+    uint64_t b = prog_done + bytes;
+    rn_stats st;
+    rn_stats_of(prog.reader, &st);
+    double secs = since(&prog.t0, &now);
+    char total[64] = "";
+    if (prog.total)
+        snprintf(total, sizeof total, " of %.1f MB (%.0f%%)",
+                 (double)prog.total / 1e6, 100.0 * (double)b / (double)prog.total);
+    fprintf(stderr, "\rrunnel: %.1f MB%s, %.0f MB/s, %llu records\033[K",
+            (double)b / 1e6, total, (double)b / secs / 1e6,
+            (unsigned long long)st.records_in);
+    prog.shown = true;
+}
+
+static void progress_start(cli *c, char **argv, int argc)
+{
+    bool want = c->progress > 0 || (c->progress == 0 && isatty(STDERR_FILENO));
+    if (!want || c->src.follow)
+        return;
+    prog.c = c;
+    clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+    /* The total is known when every file argument is a regular file. */
+    uint64_t total = 0;
+    bool known = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "then") != 0; i++) {
+        struct stat st;
+        if (argv[i][0] == '-')
+            continue;
+        if (stat(argv[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+            known = false;
+            break;
+        }
+        total += (uint64_t)st.st_size;
+        known = true;
+    }
+    prog.total = known ? total : 0;
+    c->src.progress = on_progress;
+}
+
+static void progress_end(void)
+{
+    if (prog.shown)
+        fputs("\r\033[K", stderr);
+}
+
+/* --explain: the chain as one could type it. */
+static void print_chain(char **argv, int argc)
+{
+    fputs("runnel", stdout);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool plain = *a != '\0';
+        for (const char *p = a; *p && plain; p++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789_.,:/=+-@", *p) != NULL;
+        if (plain) {
+            printf(" %s", a);
+            continue;
+        }
+        fputs(" '", stdout);
+        for (const char *p = a; *p; p++)
+            if (*p == '\'')
+                fputs("'\\''", stdout);
+            else
+                putchar(*p);
+        putchar('\'');
+    }
+    putchar('\n');
 }
 
 int main(int argc, char **argv)
@@ -283,6 +426,14 @@ int main(int argc, char **argv)
             c.src.mmap_window = c.src.block_size;
             if (c.src.block_size > 64u << 20)
                 cli_usage_error("--block-size: at most 64M");
+        } else if (strcmp(a, "--explain") == 0) {
+            c.explain = true;
+        } else if (strcmp(a, "--partial-on-interrupt") == 0) {
+            c.partial = true;
+        } else if (strcmp(a, "--progress") == 0) {
+            c.progress = 1;
+        } else if (strcmp(a, "--no-progress") == 0) {
+            c.progress = -1;
         } else if (strcmp(a, "--mmap") == 0) {
             c.src.mmap = RN_MMAP_ALWAYS;
         } else if (strcmp(a, "--no-mmap") == 0) {
@@ -309,6 +460,20 @@ int main(int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
+    char **words = argv;
+    int nwords = argc;
+    if (cli_is_job(argv[i])) {
+        nwords = cli_expand_job(&c, argc - i, argv + i, &words);
+        i = 0;
+    } else if (c.explain) {
+        cli_usage_error("--explain works with the ready-made jobs (errors, "
+                        "agg); this chain is already explicit");
+    }
+    argc = nwords;
+    argv = words;
+    progress_start(&c, argv + i, argc - i);
+    partial = c.partial;
+
     rn_iter *it = NULL;
     for (int start = i; start < argc;) {
         int end = segment_end(argc, argv, start);
@@ -322,16 +487,26 @@ int main(int argc, char **argv)
             cli_usage_error("'%s' is a verb: start with a source such as "
                             "'lines' (see runnel --help)", v->name);
         if (it && v->is_source)
-            cli_usage_error("'%s' is a source and can only come first",
-                            v->name);
+            cli_usage_error("'%s' is a %s and can only come first", v->name,
+                            v->build ? "source" : "ready-made job");
         it = v->build(&c, it, end - start, argv + start);
         if (!it) {
             fputs("runnel: out of memory\n", stderr);
             return EXIT_DATA;
         }
+        if (v->is_source) {
+            prog.reader = it;
+            cli_job_fix(&c, it, argv + end, argc - end);
+        }
         start = end == argc ? end : end + 1;
         if (end + 1 == argc)
             cli_usage_error("'then' must be followed by a verb");
+    }
+    if (c.explain) {
+        print_chain(argv + i, argc - i);
+        rn_free(it);
+        cli_sources_free(&c);
+        return 0;
     }
     if (rn_status(it) < 0) {
         /* Bad arguments are usage errors; a reader that already failed on
@@ -371,8 +546,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "runnel: %s\n", rn_sink_errmsg(c.rejects));
         status = EXIT_DATA;
     }
+    progress_end();
     if (c.stats)
         print_stats(&c, it, &t0);
+    if (interrupted && c.partial && status == 0)
+        status = 128 + SIGINT; /* what the shell shows for Ctrl-C */
     rn_sink_free(sink);
     rn_free(it);
     rn_sink_free(c.rejects);

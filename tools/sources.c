@@ -231,7 +231,7 @@ static rn_iter *build_csv(cli *c, rn_iter *up, int argc, char **argv)
     (void)up;
     bool tsv = strcmp(argv[0], "tsv") == 0, do_union = false;
     c->csv.delimiter = tsv ? '\t' : ',';
-    c->csv.on_reject = c->rejects ? cli_on_reject : NULL;
+    c->csv.on_reject = c->rejects || c->stats ? cli_on_reject : NULL;
     c->csv.reject_ud = c;
     bool opts = true;
     for (int i = 1; i < argc; i++) {
@@ -301,7 +301,7 @@ static rn_iter *build_log(cli *c, rn_iter *up, int argc, char **argv)
                             argv[i]);
     }
     c->natural_format = RN_FORMAT_CSV;
-    c->log.on_reject = c->rejects ? cli_on_reject : NULL;
+    c->log.on_reject = c->rejects || c->stats ? cli_on_reject : NULL;
     c->log.reject_ud = c;
     /* One log stage over all the files, so the format is decided once. */
     rn_iter *lines = cli_open_files(c, c->file_list, (int)c->nfiles,
@@ -311,6 +311,18 @@ static rn_iter *build_log(cli *c, rn_iter *up, int argc, char **argv)
         cli_usage_error("%s", rn_errmsg(it));
     c->log_reader = it;
     return it;
+}
+
+void *cli_keep(cli *c, void *p)
+{
+    if (!p)
+        cli_usage_error("out of memory");
+    void **grown = realloc(c->kept, (c->nkept + 1) * sizeof *grown);
+    if (!grown)
+        cli_usage_error("out of memory");
+    c->kept = grown;
+    c->kept[c->nkept++] = p;
+    return p;
 }
 
 void cli_sources_free(cli *c)

@@ -14,14 +14,7 @@
 /* Memory the verbs' arguments need for the life of the chain. */
 static void *keep(cli *c, void *p)
 {
-    if (!p)
-        cli_usage_error("out of memory");
-    void **grown = realloc(c->kept, (c->nkept + 1) * sizeof *grown);
-    if (!grown)
-        cli_usage_error("out of memory");
-    c->kept = grown;
-    c->kept[c->nkept++] = p;
-    return p;
+    return cli_keep(c, p);
 }
 
 /* Splits "a,b,c" (and further arguments) into names. */
@@ -226,10 +219,11 @@ static rn_iter *build_uniq(cli *c, rn_iter *up, int argc, char **argv)
     return checked(rn_uniq_new(up, names, n, max));
 }
 
-/* An aggregate spec: count, or NAME:FIELD. */
+/* An aggregate spec: count, share, or NAME:FIELD. */
 static int is_agg(const char *s)
 {
-    return strcmp(s, "count") == 0 || strchr(s, ':') != NULL;
+    return strcmp(s, "count") == 0 || strcmp(s, "share") == 0 ||
+           strchr(s, ':') != NULL;
 }
 
 static rn_iter *build_groupby(cli *c, rn_iter *up, int argc, char **argv)
@@ -249,9 +243,10 @@ static rn_iter *build_groupby(cli *c, rn_iter *up, int argc, char **argv)
         else if (na == 0)
             keyargs[nk++] = argv[i];
         else
-            cli_usage_error("%s: '%s' is not an aggregate (count, sum:F, "
-                            "mean:F, min:F, max:F, first:F, last:F, var:F, "
-                            "stddev:F, distinct:F, mode:F)", argv[0], argv[i]);
+            cli_usage_error("%s: '%s' is not an aggregate (count, share, "
+                            "sum:F, mean:F, min:F, max:F, first:F, last:F, "
+                            "var:F, stddev:F, distinct:F, mode:F)", argv[0],
+                            argv[i]);
     }
     size_t nkeys = 0;
     const char **keys = nk ? names_of(c, argv[0], keyargs, nk, &nkeys) : NULL;
@@ -378,8 +373,9 @@ const cli_verb cli_verbs[] = {
      "usage: ... then groupby KEY[,KEY...] AGG... [--max-groups N]\n"
      "\n"
      "One record per group, in first-seen order: the keys, then each AGG:\n"
-     "count, sum:F, mean:F, min:F, max:F, first:F, last:F, var:F, stddev:F,\n"
-     "distinct:F, mode:F (output fields count, sum_F, mean_F, ...). Values\n"
+     "count, share (of all records), sum:F, mean:F, min:F, max:F, first:F,\n"
+     "last:F, var:F, stddev:F, distinct:F, mode:F (output fields count,\n"
+     "share, sum_F, mean_F, ...). Values\n"
      "that are not numbers are skipped by numeric aggregates and counted\n"
      "(see --stats). Decimal sums are exact to 18 digits.\n"
      "\n"

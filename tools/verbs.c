@@ -14,5 +14,8 @@ const cli_verb *cli_find_verb(const char *name)
     for (const cli_verb *v = cli_verbs; v->name; v++)
         if (strcmp(v->name, name) == 0)
             return v;
+    for (const cli_verb *v = cli_jobs; v->name; v++)
+        if (strcmp(v->name, name) == 0)
+            return v;
     return NULL;
 }

@@ -4,7 +4,7 @@
  * two-pass long double for variance, linear lists for distinct and mode),
  * read through the CSV reader at every chunk size for small inputs; exact
  * decimal sums and the switch to compensated doubles; modes, distinct,
- * first/last, keys, skipped values, errors, caps, allocation failures and
+ * first/last, shares, keys, skipped values, errors, caps, allocation failures and
  * constant memory.
  */
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "agg.h"
 #include "support.h"
 
 #include <stdio.h>
@@ -307,13 +308,23 @@ static const char *const all_aggs[] = {
     "count",         "sum:amount",    "mean:amount",     "min:amount",
     "max:amount",    "first:amount",  "last:amount",     "var:amount",
     "stddev:amount", "distinct:amount", "mode:amount",   "distinct:region",
-    "mode:region"};
+    "mode:region",   "share"};
 #define NAGGS (sizeof all_aggs / sizeof *all_aggs)
 static const char *const key_cat[] = {"category"};
 static const char *const key_both[] = {"category", "region"};
 
-/* Checks one output record against its reference group. */
-static void check_group(const rn_record *rec, const refgroup *g, size_t nkeys)
+/* count / total to 4 decimals, half up, in integers (total is small). */
+static void fmt_share(char *buf, size_t cap, long count, size_t total)
+{
+    unsigned long long u =
+        ((unsigned long long)count * 20000 + total) / (2 * total);
+    snprintf(buf, cap, "%llu.%04llu", u / 10000, u % 10000);
+}
+
+/* Checks one output record against its reference group; total is the
+ * number of records over all groups. */
+static void check_group(const rn_record *rec, const refgroup *g, size_t nkeys,
+                        size_t total)
 {
     assert_int_equal(rec->nfields, nkeys + NAGGS);
     const rn_field *f = rec->fields;
@@ -362,6 +373,8 @@ static void check_group(const rn_record *rec, const refgroup *g, size_t nkeys)
     snprintf(buf, sizeof buf, "%zu", g->nregions);
     assert_field(f[11], buf);
     assert_field(f[12], mode_of(g->regions, g->nregions));
+    fmt_share(buf, sizeof buf, g->count, total);
+    assert_field(f[13], buf);
 }
 
 /* Drains it, checking each group in first-seen order. Returns the status. */
@@ -378,14 +391,14 @@ static int check_groups(rn_iter *it, const gendata *d, size_t nkeys,
             assert_true(b.n >= 1);
             for (size_t i = 0; i < b.n; i++, k++) {
                 assert_true(k < nref);
-                check_group(&b.recs[i], &ref[k], nkeys);
+                check_group(&b.recs[i], &ref[k], nkeys, d->nrec);
             }
         }
     } else {
         const rn_record *rec;
         while ((rc = rn_next(it, &rec)) == RN_ROW) {
             assert_true(k < nref);
-            check_group(rec, &ref[k++], nkeys);
+            check_group(rec, &ref[k++], nkeys, d->nrec);
         }
     }
     if (rc == RN_DONE)
@@ -450,10 +463,10 @@ static void test_schema(void **state)
                            "first_amount",    "last_amount", "var_amount",
                            "stddev_amount",   "distinct_amount",
                            "mode_amount",     "distinct_region",
-                           "mode_region"};
-    const int num[] = {0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0};
-    assert_int_equal(rn_schema_count(s), 14);
-    for (size_t i = 0; i < 14; i++) {
+                           "mode_region",     "share"};
+    const int num[] = {0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1};
+    assert_int_equal(rn_schema_count(s), 15);
+    for (size_t i = 0; i < 15; i++) {
         assert_field(rn_schema_name(s, i), names[i]);
         assert_int_equal(!!rn_schema_is_number(s, i), num[i]);
     }
@@ -600,6 +613,130 @@ static void test_mode_distinct_first_last(void **state)
     expect_groupby(csv, k, 1, aggs, 4, want);
 }
 
+static void expect_share(uint64_t count, uint64_t total, const char *want)
+{
+    char buf[RN__AGG_FMT_MAX];
+    size_t n = rn__agg_share_format(count, total, buf);
+    assert_int_equal(n, strlen(want));
+    assert_string_equal(buf, want);
+}
+
+/* The formatter alone, with totals no test input could reach: the long
+ * division must not overflow where count * 10000 would. */
+static void test_share_format(void **state)
+{
+    (void)state;
+    const uint64_t e19 = UINT64_C(10000000000000000000);
+    expect_share(0, 0, "");
+    expect_share(0, 1, "0.0000");
+    expect_share(1, 1, "1.0000");
+    expect_share(UINT64_MAX, UINT64_MAX, "1.0000");
+    expect_share(UINT64_MAX - 1, UINT64_MAX, "1.0000");
+    expect_share(1, UINT64_MAX, "0.0000");
+    expect_share(UINT64_MAX / 2, UINT64_MAX, "0.5000");
+    expect_share(UINT64_MAX / 4, UINT64_MAX, "0.2500");
+    expect_share(2717 * (e19 / 10000), e19, "0.2717");
+    expect_share(27175 * (e19 / 100000), e19, "0.2718");     /* a tie: up */
+    expect_share(27175 * (e19 / 100000) - 1, e19, "0.2717"); /* just below */
+    expect_share(1, 3, "0.3333");
+    expect_share(2, 3, "0.6667");
+    expect_share(99994, 100000, "0.9999");
+    expect_share(99995, 100000, "1.0000");
+}
+
+/* The JSON lines a groupby writes through an fd sink. */
+static char *groupby_jsonl(const char *csv, const char *const *keys,
+                           size_t nkeys, const char *const *aggs, size_t naggs)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    rn_sink_opts so = {0};
+    so.format = RN_FORMAT_JSONL;
+    rn_sink *sink = rn_sink_fd(fileno(f), &so);
+    rn_iter *it =
+        rn_groupby_new(csv_over(csv, 4096), keys, nkeys, aggs, naggs, NULL);
+    assert_int_equal(rn_run(it, sink), RN_DONE);
+    rn_sink_free(sink);
+    rn_free(it);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    char *out = calloc(1, (size_t)n + 1);
+    rewind(f);
+    assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return out;
+}
+
+static void test_share(void **state)
+{
+    (void)state;
+    const char *k[] = {"k"};
+    const char *aggs[] = {"count", "share"};
+    /* Counts 2, 1, 1 of 4, in first-seen order (not sorted by share). */
+    expect_groupby("k,v\nb,1\na,2\nb,3\nc,4\n", k, 1, aggs, 2,
+                   "b\t2\t0.5000\na\t1\t0.2500\nc\t1\t0.2500\n");
+    /* One group has it all. */
+    expect_groupby("k,v\na,1\na,2\na,3\n", k, 1, aggs, 2, "a\t3\t1.0000\n");
+    const char *only[] = {"share"};
+    expect_groupby("k\nx\n", k, 1, only, 1, "x\t1.0000\n");
+    /* Thirds; with no keys one group of 1.0000; no records: empty. */
+    expect_groupby("k\na\nb\nb\n", k, 1, only, 1, "a\t0.3333\nb\t0.6667\n");
+    expect_groupby("k\na\nb\n", NULL, 0, aggs, 2, "2\t1.0000\n");
+    expect_groupby("k\n", NULL, 0, aggs, 2, "0\t\n");
+    expect_groupby("k\n", k, 1, only, 1, "");
+    /* Next to aggregates that read fields, which share does not disturb. */
+    const char *mixed[] = {"sum:v", "share", "mode:v", "count"};
+    expect_groupby("k,v\na,1\nb,2\na,3\nb,2\nb,x\n", k, 1, mixed, 4,
+                   "a\t4\t0.4000\t1\t2\nb\t4\t0.6000\t2\t3\n");
+    /* Rounding is of the exact quotient, half up: 25/92 = 0.27173...,
+     * 1/32 = 0.03125 and 31/32 = 0.96875 exactly, 1/20000 = 0.00005. */
+    char *csv = malloc(20000 * 2 + 8);
+    strcpy(csv, "k\n");
+    for (int i = 0; i < 92; i++)
+        strcat(csv, i < 25 ? "a\n" : "b\n");
+    expect_groupby(csv, k, 1, only, 1, "a\t0.2717\nb\t0.7283\n");
+    strcpy(csv, "k\na\n");
+    for (int i = 0; i < 31; i++)
+        strcat(csv, "b\n");
+    int rc;
+    char *got = run_groupby(csv, 4096, k, 1, only, 1, NULL, &rc);
+    assert_int_equal(rc, RN_DONE);
+    assert_string_equal(got, "a\t0.0313\nb\t0.9688\n");
+    free(got);
+    char *p = csv + 2;
+    for (int i = 0; i < 20000; i++) {
+        memcpy(p, i == 0 ? "a\n" : "b\n", 2);
+        p += 2;
+    }
+    *p = '\0';
+    got = run_groupby(csv, 1u << 16, k, 1, only, 1, NULL, &rc);
+    assert_int_equal(rc, RN_DONE);
+    /* 0.99995 rounds up too: shares are rounded one by one, so they need
+     * not add up to 1 and a group short of all records may show 1.0000. */
+    assert_string_equal(got, "a\t0.0001\nb\t1.0000\n");
+    free(got);
+    free(csv);
+    /* Count-by still orders by count, ties by key, whatever groupby adds. */
+    expect_count_by("k,v\nb,1\na,2\nb,3\nc,4\n", k, 1, "b\t2\na\t1\nc\t1\n");
+    /* The schema flags share as a computed number, so JSON prints it bare;
+     * with no records it is null. */
+    rn_iter *it = rn_groupby_new(csv_over("k,v\n", 4096), k, 1, mixed, 4,
+                                 NULL);
+    const rn_schema *s = rn_schema_of(it);
+    assert_int_equal(rn_schema_count(s), 5);
+    assert_field(rn_schema_name(s, 2), "share");
+    assert_true(rn_schema_is_number(s, 2));
+    rn_free(it);
+    char *json = groupby_jsonl("k,v\nb,1\na,2\nb,3\nc,4\n", k, 1, aggs, 2);
+    assert_string_equal(json, "{\"k\":\"b\",\"count\":2,\"share\":0.5000}\n"
+                              "{\"k\":\"a\",\"count\":1,\"share\":0.2500}\n"
+                              "{\"k\":\"c\",\"count\":1,\"share\":0.2500}\n");
+    free(json);
+    json = groupby_jsonl("k\n", NULL, 0, aggs, 2);
+    assert_string_equal(json, "{\"count\":0,\"share\":null}\n");
+    free(json);
+}
+
 static void test_min_max_keep_bytes(void **state)
 {
     (void)state;
@@ -703,14 +840,17 @@ static void test_bad_arguments(void **state)
                                   {"sum", "needs a field"},
                                   {"sum:", "needs a field"},
                                   {"count:amount", "takes no field"},
+                                  {"share:amount", "takes no field"},
+                                  {"share:", "takes no field"},
                                   {"Sum:amount", "unknown aggregate"}};
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 7; i++) {
         const char *aggs[] = {"count", bad_names[i][0]};
         rn_iter *it = rn_groupby_new(csv_over(csv, 4096), k, 1, aggs, 2, NULL);
         /* Reported at construction, the first step returns it. */
         assert_int_equal(rn_status(it), RN_EINVAL);
-        const char *parts[] = {"groupby", bad_names[i][0], bad_names[i][1]};
-        expect_error(it, RN_EINVAL, parts, 3);
+        const char *parts[] = {"groupby", bad_names[i][0], bad_names[i][1],
+                               "count, share, sum:F"};
+        expect_error(it, RN_EINVAL, parts, 4);
     }
     /* Unknown fields, for aggregates and keys, with a suggestion. */
     const char *aggs[] = {"sum:amout"};
@@ -1000,6 +1140,8 @@ int main(void)
         cmocka_unit_test(test_compensated_beyond_18_digits),
         cmocka_unit_test(test_mean_var_stddev),
         cmocka_unit_test(test_mode_distinct_first_last),
+        cmocka_unit_test(test_share_format),
+        cmocka_unit_test(test_share),
         cmocka_unit_test(test_min_max_keep_bytes),
         cmocka_unit_test(test_no_keys),
         cmocka_unit_test(test_multiple_keys),
