@@ -72,9 +72,9 @@ static int expand_errors(cli *c, int argc, char **argv, words *w)
         add(w, files[i]);
     if (strcmp(level, "any") != 0) {
         char f[256];
-        if (strchr(level, '\'') || strlen(level) > 200)
+        if (strchr(level, '"') || strchr(level, '\\') || strlen(level) > 200)
             cli_usage_error("errors: --level takes a plain word");
-        snprintf(f, sizeof f, "level == '%s'", level);
+        snprintf(f, sizeof f, "level == \"%s\"", level);
         add(w, "then");
         add(w, "filter");
         add(w, f);

@@ -15,7 +15,7 @@ fi
 awk -F, 'NR > 1 { s += $3; if ($4 > $5) bad = 1 } END { exit !(s > 0.99 && s < 1.01 && !bad) }' "$T/errors.csv" &&
     cli_pass=$((cli_pass + 1)) || cli_bad "errors: shares or first/last seen: $(sed -n 2p "$T/errors.csv")"
 each_input "errors through every input" 0 "$(cat "$T/errors.csv")" data/app.log errors
-expect "errors --explain" 0 "runnel log data/app.log then filter 'level == '\\''ERROR'\\''' then extract 'Error code: (\\d+)' then rename match=code then groupby code count share first:timestamp last:timestamp then sort code then sort -nr count then rename first_timestamp=first_seen,last_timestamp=last_seen" \
+expect "errors --explain" 0 "runnel log data/app.log then filter 'level == \"ERROR\"' then extract 'Error code: (\\d+)' then rename match=code then groupby code count share first:timestamp last:timestamp then sort code then sort -nr count then rename first_timestamp=first_seen,last_timestamp=last_seen" \
     "$RUNNEL" --explain errors data/app.log
 "$RUNNEL" -o csv errors --level warn --pattern '(\d+) ms' data/app.log >"$T/warn.csv"
 [ "$(head -1 "$T/warn.csv")" = "code,count,share,first_seen,last_seen" ] && [ "$(wc -l <"$T/warn.csv")" -gt 2 ] &&
