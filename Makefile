@@ -37,12 +37,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB_SRC := $(sort $(wildcard tests/unit/support_*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 GEN_BIN  := $(BUILD)/tests/gen
+EX_SRC   := $(sort $(wildcard examples/*.c))
+EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
 STATIC   := $(BUILD)/librunnel.a
 SHARED   := $(BUILD)/$(SONAME)
 TOOL     := tools/runnel
 
-.PHONY: all lib tools test unit cli check bench bench-deps demo fuzz install uninstall \
+.PHONY: all lib tools test unit cli check helgrind bench bench-deps demo fuzz install uninstall \
         clean help deps
 
 ## all: build the library and the runnel command
@@ -89,6 +91,11 @@ $(TOOL): $(TOOL_OBJ) $(STATIC)
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TESTLIB_OBJ) $(STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(STATIC) -lcmocka $(LIBS) -lpthread
 
+# Examples build as an application would: the public header only.
+$(BUILD)/examples/%: examples/%.c $(STATIC) lib/runnel.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib -o $@ $< $(STATIC) $(LIBS) -lpthread
+
 $(BUILD)/bench/ceiling: bench/ceiling.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(CFLAGS) -o $@ $< -lz
@@ -110,17 +117,22 @@ deps:
 
 ## test: install deps, build with -Werror, run unit and command-line tests
 test: deps
-	$(MAKE) CFLAGS="$(CFLAGS) -Werror" all $(UNIT_BIN) $(GEN_BIN)
+	$(MAKE) CFLAGS="$(CFLAGS) -Werror" all $(UNIT_BIN) $(GEN_BIN) $(EX_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 ## check: the whole test suite under AddressSanitizer and UBSan
 check: deps
 	$(MAKE) BUILD=build/san TOOL=build/san/runnel \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" all $(subst $(BUILD)/,build/san/,$(UNIT_BIN) $(GEN_BIN))
+	  LDFLAGS="-fsanitize=address,undefined" all $(subst $(BUILD)/,build/san/,$(UNIT_BIN) $(GEN_BIN) $(EX_BIN))
 	@BUILD=build/san RUNNEL=build/san/runnel \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
+
+## helgrind: the two-pipelines-in-two-threads test under valgrind's helgrind
+helgrind: $(BUILD)/tests/test_threads
+	@command -v valgrind >/dev/null || { echo "make helgrind: valgrind is not installed"; exit 1; }
+	valgrind --tool=helgrind --error-exitcode=9 -q $(BUILD)/tests/test_threads
 
 ## demo: install deps, build, and run the main jobs on the samples in data/
 demo: deps all

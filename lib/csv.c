@@ -86,7 +86,7 @@ typedef struct csv {
     size_t ncols;             /* fields in the schema */
     rn_schema *schema;        /* current, owned */
     rn_schema **old;          /* replaced by wider ones, freed at close */
-    size_t nold;
+    size_t nold, oldcap;
 } csv;
 
 /* ---- libcsv's memory ----------------------------------------------------- */
@@ -238,14 +238,11 @@ static int set_schema(csv *c, const rn_field *names, size_t nnames,
     if (!s)
         goto done;
     if (c->schema) {
-        rn_schema **old = c->old;
-        size_t cap = c->nold;
-        if (!grow(&c->base.mem, (void **)&old, &cap, c->nold + 1, sizeof *old,
-                  c->nold)) {
+        if (!grow(&c->base.mem, (void **)&c->old, &c->oldcap, c->nold + 1,
+                  sizeof *c->old, c->nold)) {
             rn__schema_free(&c->base.mem, s);
             goto done;
         }
-        c->old = old;
         c->old[c->nold++] = c->schema;
     }
     c->schema = s;
@@ -735,7 +732,7 @@ static void csv_close(rn_iter *it)
     rn__free(m, c->pend, c->pendcap * sizeof *c->pend);
     for (size_t i = 0; i < c->nold; i++)
         rn__schema_free(m, c->old[i]);
-    rn__free(m, c->old, c->nold * sizeof *c->old);
+    rn__free(m, c->old, c->oldcap * sizeof *c->old);
     rn__schema_free(m, c->schema);
     rn_source_free(c->src);
 }

@@ -306,6 +306,65 @@ typedef ptrdiff_t (*rn_read_fn)(void *ud, void *buf, size_t cap);
 RN_API rn_source *rn_source_callback(rn_read_fn read, void (*close)(void *ud),
                                      void *ud, const rn_source_opts *opts);
 
+/* Push mode, for applications that receive the bytes themselves (a socket,
+ * a message queue, an event loop). Feed any number of bytes at any boundary,
+ * pull the records that are complete, and signal the end; a step call
+ * returns RN_AGAIN when the chain needs bytes not fed yet. RN_AGAIN is never
+ * sticky: feed, and pull again. (This code also exists as examples/push.c.)
+ *
+ *     rn_source *src = rn_source_push(NULL);
+ *     rn_iter *it = rn_log_new(rn_lines_new(src, NULL), NULL); // takes src
+ *     const rn_record *rec;
+ *     int rc = RN_AGAIN;
+ *     while (rc == RN_AGAIN) {
+ *         ssize_t got = recv(fd, buf, sizeof buf, 0);
+ *         // rn_feed copies the bytes: buf may be reused at once. At the
+ *         // end, rn_feed_end: the rest comes out, then RN_DONE.
+ *         rc = got > 0 ? rn_feed(src, buf, (size_t)got) : rn_feed_end(src);
+ *         if (rc != RN_OK)
+ *             break;                        // out of memory
+ *         while ((rc = rn_next(it, &rec)) == RN_ROW)
+ *             use(rec);
+ *     }                                     // RN_DONE, or an error:
+ *     if (rc < 0)
+ *         fprintf(stderr, "%s\n", rn_status(it) < 0 ? rn_errmsg(it)
+ *                                                   : rn_strerror(rc));
+ *     rn_free(it);                          // frees src too
+ *
+ * Memory: the source holds what was fed and not yet handed to the reader.
+ * Pulling until RN_AGAIN after each feed hands all of it over, so the memory
+ * is bounded by the largest feed; feeding without pulling lets it grow, up
+ * to 64 MiB (then rn_feed() says RN_ETOOBIG). */
+
+/** A source that the application feeds with rn_feed() and ends with
+ *  rn_feed_end(). Gzip is detected as for files (opts->no_decompress turns it
+ *  off); opts->block_size only sizes the gzip output blocks. The name in
+ *  messages is opts->name or "<push>". Give it to a reader as any source; the
+ *  reader owns it, and the application keeps the pointer to feed it until
+ *  the chain is freed. rn_csv_new() and rn_log_new() on a push source with
+ *  no bytes yet decide the header or the format at the first steps instead
+ *  of at construction. NULL when memory runs out. */
+RN_API rn_source *rn_source_push(const rn_source_opts *opts);
+
+/** Copies len bytes at data into the push source src, so the caller may reuse
+ *  its buffer at once. Valid before the first step and between steps, also
+ *  after src was handed to a reader; records already yielded stay valid
+ *  (until the next step, as always). Not thread-safe against steps of the
+ *  chain: call it from the thread that pulls. Returns RN_OK; RN_ENOMEM or
+ *  RN_ETOOBIG (the bytes fed and not yet pulled would pass 64 MiB), after
+ *  which nothing was taken and the source is unchanged; RN_EMISUSE when src
+ *  is not a push source, data is NULL with len > 0, or after rn_feed_end();
+ *  or the source's sticky error when it has failed (a corrupt gzip stream,
+ *  RN_EGZIP). len 0 is RN_OK and does nothing. */
+RN_API int rn_feed(rn_source *src, const void *data, size_t len);
+
+/** Signals the end of the input of the push source src: the chain then
+ *  yields the records still pending (a last line without '\n' included) and
+ *  RN_DONE instead of RN_AGAIN. Returns RN_OK; RN_EMISUSE when src is not a
+ *  push source or the end was already signalled; or the source's sticky
+ *  error. */
+RN_API int rn_feed_end(rn_source *src);
+
 /** The source's state: RN_OK, RN_DONE at the end, or its negative error. */
 RN_API int rn_source_status(const rn_source *src);
 
@@ -589,6 +648,240 @@ RN_API void rn_sink_free(rn_sink *s);
  *  or the sink's (see rn_sink_errmsg()); output made before an iterator error
  *  is flushed first. */
 RN_API int rn_run(rn_iter *it, rn_sink *s);
+
+/* ------------------------------------------------------------------------ */
+/* Application-written stages and sources.                                   */
+/* ------------------------------------------------------------------------ */
+
+/* An application writes its own stage as a step function over a state
+ * struct, in the generator style of the coroutine macros below, and wraps it
+ * with rn_iter_new() (rn_step_source_new() for a source); it then chains
+ * like any built-in stage. This stage yields the lines of up that are not
+ * empty (tests/unit/test_appstage.c holds it, compiled and run):
+ *
+ *     typedef struct nonempty {
+ *         int co;            // coroutine state, starts at 0
+ *         rn_batch in;       // upstream's batch, kept across yields
+ *         size_t i;          // its next record
+ *         int rc;
+ *     } nonempty;
+ *
+ *     static int nonempty_step(void *state, rn_iter *self, rn_iter *up,
+ *                              rn_batch *out)
+ *     {
+ *         nonempty *st = state;
+ *         (void)self;
+ *         RN_CO_BEGIN(st->co);
+ *         while ((st->rc = rn_next_batch(up, &st->in)) != RN_DONE) {
+ *             if (st->rc == RN_AGAIN) {      // a push source needs bytes
+ *                 RN_CO_YIELD(st->co, RN_AGAIN);
+ *                 continue;                  // resumed: ask up again
+ *             }
+ *             if (st->rc < 0)
+ *                 return st->rc;             // up's error, passed on
+ *             for (st->i = 0; st->i < st->in.n; st->i++) {
+ *                 if (st->in.recs[st->i].fields[0].len == 0)
+ *                     continue;
+ *                 out->recs = &st->in.recs[st->i];   // borrowed from up
+ *                 out->n = 1;
+ *                 RN_CO_YIELD(st->co, RN_ROW);
+ *             }
+ *         }
+ *         RN_CO_END(st->co, RN_DONE);
+ *     }
+ *
+ *     nonempty *st = calloc(1, sizeof *st);
+ *     it = rn_iter_new(it, nonempty_step, free, st, NULL);  // takes it, st
+ *
+ * The light forms below (filter, map, flatmap) cover the common cases with a
+ * plain callback and no state machine. Sources yield an application's own
+ * records. */
+
+/** An application's step function: called for the next batch, never again
+ *  after it returned RN_DONE or an error. It may pull from up (NULL for a
+ *  source, see rn_step_source_new()) with rn_next_batch()/rn_next(), and
+ *  returns:
+ *  - RN_ROW with out->n >= 1 records, which it owns (in state) or borrows
+ *    from up's current batch; they must stay valid until its next call;
+ *  - RN_DONE at the end (sticky from then on);
+ *  - RN_AGAIN when up returned RN_AGAIN (a push source needs bytes): the
+ *    next call must resume where this one stopped;
+ *  - a negative rn_status, which becomes the iterator's sticky error. Its
+ *    message is the one set with rn_fail(self, ...) if any; else up's message
+ *    when up is in that same error (so returning up's code passes its error
+ *    on); else "<kind>: <strerror>" ("app: malformed input").
+ *  state is the pointer given to the constructor; self is the iterator being
+ *  stepped, for rn_fail(). Any other return value, or RN_ROW with
+ *  out->n == 0, is a bug reported as RN_EMISUSE. */
+typedef int (*rn_step_fn)(void *state, rn_iter *self, rn_iter *up,
+                          rn_batch *out);
+
+/** Makes a stage of an application's step function over up.
+ *  up: the upstream, owned from this call on (also when the constructor
+ *  fails), freed after the new iterator. NULL (an upstream constructor that
+ *  ran out of memory) returns NULL, after calling free_state.
+ *  step: called for each batch (see rn_step_fn).
+ *  free_state: called once with state when the iterator is freed, or at once
+ *  when the constructor fails; may be NULL. The state is owned likewise.
+ *  schema: the field names of the records step yields, borrowed: it must
+ *  outlive the iterator; NULL means up's (followed if up's changes). The
+ *  allocator is up's.
+ *  Returns NULL only when memory runs out (up freed, free_state called). A
+ *  NULL step gives an iterator in error state (RN_EINVAL); an up already in
+ *  error gives one in that error. */
+RN_API rn_iter *rn_iter_new(rn_iter *up, rn_step_fn step,
+                            void (*free_state)(void *state), void *state,
+                            const rn_schema *schema);
+
+/** Makes a source of an application's step function, which is called with
+ *  up == NULL. schema is required (borrowed, must outlive the iterator);
+ *  allocator may be NULL (malloc). Ownership of state, free_state and the
+ *  return are as for rn_iter_new(); a NULL step or schema gives an iterator
+ *  in error state (RN_EINVAL). */
+RN_API rn_iter *rn_step_source_new(const rn_schema *schema, rn_step_fn step,
+                                   void (*free_state)(void *state),
+                                   void *state,
+                                   const rn_allocator *allocator);
+
+#if defined(__GNUC__)
+#define RN_PRINTF_ATTR(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RN_PRINTF_ATTR(f, a)
+#endif
+
+/** Puts an iterator made by rn_iter_new() or rn_step_source_new() in a
+ *  sticky error: code (negative; a code >= 0 becomes RN_EMISUSE) with the
+ *  printf-formatted message that rn_errmsg() then returns (at most 511 bytes
+ *  kept). Meant for a step
+ *  function: `return rn_fail(self, RN_EPARSE, "line %d: no '|'", n);`. A step
+ *  may also call it and still return RN_ROW with records in hand: they are
+ *  yielded, and the error on the next call. Returns the code. On any other
+ *  iterator it changes nothing and returns RN_EMISUSE. */
+RN_API int rn_fail(rn_iter *self, int code, const char *fmt, ...)
+    RN_PRINTF_ATTR(3, 4);
+
+/** Decides whether record r (whose field names are s) is kept: returns 1 to
+ *  keep it, 0 to drop it, or a negative rn_status to stop with that error. */
+typedef int (*rn_keep_fn)(void *ud, const rn_schema *s, const rn_record *r);
+
+/** Keeps the records of up for which keep returns 1; dropped records count
+ *  as filtered. Records are up's own, yielded in slices of up's batches
+ *  (nothing is copied). A negative return puts the stage in that error
+ *  ("filter_fn: line 12: malformed input") after yielding the records kept
+ *  before it. Takes ownership of up; ud is borrowed. A NULL keep gives an
+ *  iterator in error state (RN_EINVAL). */
+RN_API rn_iter *rn_filter_fn_new(rn_iter *up, rn_keep_fn keep, void *ud);
+
+/** Maps record r (field names in) to one output record: sets out[0..nout),
+ *  nout being the count of the stage's output schema, each of which starts as
+ *  an empty field (set only those you want). The views may point into r's
+ *  bytes, static storage, or memory the callback owns and keeps unchanged
+ *  until its next call. Returns RN_OK, or a negative rn_status to stop. */
+typedef int (*rn_map_fn)(void *ud, const rn_schema *in, const rn_record *r,
+                         rn_field *out, size_t nout);
+
+/** Yields one record per record of up, made by map; line and offset are the
+ *  input record's, raw is empty. The field array belongs to the stage. So
+ *  that views into the callback's own memory need last only until its next
+ *  call, each batch holds one record: for more throughput write a step
+ *  function. out_schema is borrowed and must outlive the stage. A negative
+ *  return from map puts the stage in that error ("map: line 12: ..."). Takes
+ *  ownership of up; ud is borrowed. A NULL map or out_schema gives an
+ *  iterator in error state (RN_EINVAL). */
+RN_API rn_iter *rn_map_new(rn_iter *up, const rn_schema *out_schema,
+                           rn_map_fn map, void *ud);
+
+/** Called by a flatmap callback to emit one record of n fields (n at most
+ *  the output schema's count; fields past n are empty). The bytes are copied
+ *  at once, so f and what it points to may be on the caller's stack. Returns
+ *  RN_OK; RN_EINVAL when n is too large; RN_ETOOBIG past the caps of
+ *  rn_flatmap_new(); RN_ENOMEM. After an error return, pass it on. */
+typedef int (*rn_emit_fn)(void *emit_ctx, const rn_field *f, size_t n);
+
+/** Emits zero or more records for record r (field names in) by calling
+ *  emit(emit_ctx, ...). Returns RN_OK, or a negative rn_status to stop. */
+typedef int (*rn_each_fn)(void *ud, const rn_schema *in, const rn_record *r,
+                          rn_emit_fn emit, void *emit_ctx);
+
+/** Yields the records each emits for each record of up, in order (line and
+ *  offset the input record's, raw empty). Emitted fields are copied into a
+ *  pool of the stage that is reused batch after batch; the records emitted
+ *  for one input record may hold at most 64 MiB of field bytes and 1 million
+ *  records (RN_ETOOBIG past either). An error from each or emit puts the
+ *  stage in that error ("flatmap: line 12: ...") after yielding the records
+ *  of the input records before. out_schema is borrowed and must outlive the
+ *  stage. Takes ownership of up; ud is borrowed. A NULL each or out_schema
+ *  gives an iterator in error state (RN_EINVAL). */
+RN_API rn_iter *rn_flatmap_new(rn_iter *up, const rn_schema *out_schema,
+                               rn_each_fn each, void *ud);
+
+/** The first n records of up (itertools.islice; the same as rn_head_new()).
+ *  Use rn_skip_new() to drop the first n. Takes ownership of up. */
+RN_API rn_iter *rn_take_new(rn_iter *up, uint64_t n);
+
+/** Yields the records of its[0], then its[1]... (rn_chain_new() over
+ *  iterators already open). Takes ownership of all n iterators, also when it
+ *  fails; those not yet reached are freed with the chain. The schema is that
+ *  of the one being read; the allocator is its[0]'s. Returns NULL when
+ *  memory runs out or when any its[i] is NULL (a constructor that ran out of
+ *  memory), after freeing the others. n may be 0 (an empty stream). */
+RN_API rn_iter *rn_chain_of(rn_iter *const *its, size_t n);
+
+/** A source yielding recs[0..n) as they are, in batches (nothing copied):
+ *  the records and everything they point to are borrowed, and must stay
+ *  valid and unchanged while the iterator lives. schema is borrowed too.
+ *  allocator may be NULL (malloc). Returns NULL only when memory runs out; a
+ *  NULL schema, or NULL recs with n > 0, gives an iterator in error state
+ *  (RN_EINVAL). */
+RN_API rn_iter *rn_array_source_new(const rn_schema *schema,
+                                    const rn_record *recs, size_t n,
+                                    const rn_allocator *allocator);
+
+/** Produces an application's next record into *out (zeroed before each
+ *  call): returns RN_ROW with out->fields set (the array and bytes owned by
+ *  the callback, unchanged until its next call), RN_DONE at the end, RN_AGAIN
+ *  when it has nothing yet (the caller may come back), or a negative
+ *  rn_status. */
+typedef int (*rn_produce_fn)(void *ud, rn_record *out);
+
+/** A source yielding the records next produces, one per batch (so that they
+ *  need last only until next's following call). free_ud (may be NULL) is
+ *  called once with ud when the source is freed, or at once when the
+ *  constructor fails. schema is borrowed; allocator may be NULL (malloc). A
+ *  negative return becomes the sticky error ("callback: after record 12:
+ *  input/output error"). Returns NULL only when memory runs out; a NULL next
+ *  or schema gives an iterator in error state (RN_EINVAL). */
+RN_API rn_iter *rn_callback_source_new(const rn_schema *schema,
+                                       rn_produce_fn next, void *ud,
+                                       void (*free_ud)(void *ud),
+                                       const rn_allocator *allocator);
+
+/* Typed access to fields. Parsing ignores the C locale and accepts no spaces
+ * (trim first if you want them gone): "", "n/a", " 1" and "1 " are not
+ * numbers. Output parameters are set only on RN_OK. A view with a NULL ptr
+ * and len > 0 gives RN_EINVAL. */
+
+/** Reads f as a decimal integer: an optional '+' or '-' and one or more ASCII
+ *  digits ("42", "-7", "+0"). Returns RN_OK; RN_EPARSE for anything else
+ *  ("1.0", "1e3", "0x10"); RN_ERANGE outside int64_t. */
+RN_API int rn_field_int(rn_field f, int64_t *out);
+
+/** Reads f as a double, correctly rounded: [+-]digits[.digits] with an
+ *  optional exponent ("1.5", ".5", "-2e-3"), "inf" and "infinity" in any
+ *  case. Returns RN_OK; RN_EPARSE for anything else, "nan" included (not a
+ *  number), and hex floats; RN_ERANGE when a finite number overflows ("1e999");
+ *  an underflow gives 0 or a subnormal with RN_OK. */
+RN_API int rn_field_double(rn_field f, double *out);
+
+/** Reads f as an exact decimal *units / 10^*scale, scale being the number of
+ *  digits after the point ("-1.50": -150 and 2; "7": 7 and 0). Returns RN_OK;
+ *  RN_ERANGE past 18 significant digits or 18 digits after the point (read
+ *  it as a double then); RN_EPARSE for anything else, exponents included. */
+RN_API int rn_field_decimal(rn_field f, int64_t *units, int *scale);
+
+/** 1 when f holds exactly the bytes of the NUL-terminated s, else 0 (also
+ *  when s is NULL). Case-sensitive. */
+RN_API int rn_field_eq(rn_field f, const char *s);
 
 /* ------------------------------------------------------------------------ */
 /* Coroutine macros for resumable step functions.                            */

@@ -304,6 +304,30 @@ static void test_ragged_rows(void **state)
     }
 }
 
+/* Rows wider than the header replace the schema, more than once here; the
+ * replaced ones are kept until the end and all memory comes back with the
+ * sizes it was taken with. */
+static void test_widening_rows_free_cleanly(void **state)
+{
+    (void)state;
+    const char *s = "a\n1,2\n1,2,3\n1,2,3,4\n1,2,3,4,5\n";
+    tst_alloc t = tst_alloc_init();
+    rn_allocator a = tst_allocator(&t);
+    rn_source_opts o = {0};
+    o.allocator = &a;
+    rn_iter *it = rn_csv_new(rn_source_mem(s, strlen(s), &o), NULL);
+    size_t n;
+    int rc;
+    char *got = collect(it, &n, &rc);
+    assert_int_equal(rc, RN_DONE);
+    assert_int_equal(n, 4);
+    assert_int_equal(rn_schema_count(rn_schema_of(it)), 5);
+    rn_free(it);
+    free(got);
+    assert_int_equal(t.live, 0);
+    assert_int_equal(t.nlive, 0);
+}
+
 typedef struct rejects {
     size_t n;
     uint64_t lines[8];
@@ -600,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_rfc4180),
         cmocka_unit_test(test_header_names),
         cmocka_unit_test(test_ragged_rows),
+        cmocka_unit_test(test_widening_rows_free_cleanly),
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_field_cap_bounds_memory),
         cmocka_unit_test(test_wide_records),
