@@ -37,6 +37,15 @@ if [ "$BUILD" = build ] && command -v pkg-config >/dev/null 2>&1; then
         [ -e "$D/usr/local/$f" ] || cli_bad "make install did not install $f"
     done
     export PKG_CONFIG_SYSROOT_DIR="$D" PKG_CONFIG_PATH="$D/usr/local/lib/pkgconfig"
+    for ex in csvagg push; do
+        if cc -o "$T/$ex-shared" "examples/$ex.c" $(pkg-config --cflags --libs runnel) 2>"$T/cc.log"; then
+            cli_pass=$((cli_pass + 1))
+        else
+            cli_bad "$ex against the installed library: $(head -3 "$T/cc.log")"
+        fi
+    done
+    expect_file "csvagg built against the installed library" 0 "$T/agg.want" \
+        env LD_LIBRARY_PATH="$D/usr/local/lib" "$T/csvagg-shared" data/sales.csv category amount
     if cc -o "$T/ex-shared" examples/errcodes.c $(pkg-config --cflags --libs runnel) 2>"$T/cc.log"; then
         expect_file "example built against the installed shared library" 0 "$T/ex.want" \
             env LD_LIBRARY_PATH="$D/usr/local/lib" "$T/ex-shared" data/app.log.gz
