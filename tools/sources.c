@@ -102,6 +102,21 @@ static bool is_option(const char *a)
     return a[0] == '-' && a[1] != '\0';
 }
 
+/* Whether arg is an option for the source to parse; a file, or the "--"
+ * that ends the options, is dealt with here. */
+static bool source_option(cli *c, char *arg, bool *opts)
+{
+    if (!*opts || !is_option(arg)) {
+        add_file(c, arg);
+        return false;
+    }
+    if (strcmp(arg, "--") == 0) {
+        *opts = false;
+        return false;
+    }
+    return true;
+}
+
 /* Options every source takes. Returns true if argv[*i] was one. */
 static bool common_option(cli *c, int argc, char **argv, int *i)
 {
@@ -125,14 +140,8 @@ static void lines_options(cli *c, int argc, char **argv)
     bool opts = true;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if (!opts || !is_option(argv[i])) {
-            add_file(c, argv[i]);
+        if (!source_option(c, argv[i], &opts))
             continue;
-        }
-        if (strcmp(argv[i], "--") == 0) {
-            opts = false;
-            continue;
-        }
         if (common_option(c, argc, argv, &i))
             continue;
         if ((v = opt_value(argc, argv, &i, "--max-line-bytes", NULL)))
@@ -236,14 +245,8 @@ static rn_iter *build_csv(cli *c, rn_iter *up, int argc, char **argv)
     bool opts = true;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if (!opts || !is_option(argv[i])) {
-            add_file(c, argv[i]);
+        if (!source_option(c, argv[i], &opts))
             continue;
-        }
-        if (strcmp(argv[i], "--") == 0) {
-            opts = false;
-            continue;
-        }
         if (common_option(c, argc, argv, &i))
             cli_usage_error("%s: -f works with lines and log only", argv[0]);
         if ((v = opt_value(argc, argv, &i, "--delimiter", "-d")))
@@ -282,14 +285,8 @@ static rn_iter *build_log(cli *c, rn_iter *up, int argc, char **argv)
     bool opts = true;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if (!opts || !is_option(argv[i])) {
-            add_file(c, argv[i]);
+        if (!source_option(c, argv[i], &opts))
             continue;
-        }
-        if (strcmp(argv[i], "--") == 0) {
-            opts = false;
-            continue;
-        }
         if (common_option(c, argc, argv, &i))
             continue;
         if ((v = opt_value(argc, argv, &i, "--format", NULL)))
