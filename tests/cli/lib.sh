@@ -3,6 +3,7 @@
 # errors, that stderr is one line starting "runnel:"), and counts the result.
 
 RUNNEL=${RUNNEL:-tools/runnel}
+BUILD=${BUILD:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/rn_cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cli_pass=0
