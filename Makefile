@@ -39,6 +39,17 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 GEN_BIN  := $(BUILD)/tests/gen
 EX_SRC   := $(sort $(wildcard examples/*.c))
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+# Fuzz targets: each tests/fuzz/fuzz_<t>.c builds as replay_<t> with $(CC)
+# for `make test` (replays tests/fuzz/corpus/<t>), and with clang's libFuzzer
+# for `make fuzz`, which is optional: nothing else needs clang.
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
+FUZZ_SECONDS ?= 60
+FUZZ_CLANG   ?= clang
+FUZZ_DIR     := build/fuzz-clang
+FUZZ_CFLAGS  := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
 
 STATIC   := $(BUILD)/librunnel.a
 SHARED   := $(BUILD)/$(SONAME)
@@ -96,6 +107,24 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) lib/runnel.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib -o $@ $< $(STATIC) $(LIBS) -lpthread
 
+# A fuzz target with the replay main: saved inputs run without libFuzzer.
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ \
+	  tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(STATIC) $(LIBS)
+
+# The same targets under libFuzzer (make fuzz): the library is built once
+# with coverage instrumentation, each target links it with the fuzzer main.
+$(FUZZ_DIR)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEFS) -Ilib -c $< -o $@
+
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
+	$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEFS) -Ilib -o $@ $< \
+	  $(FUZZ_LIB_OBJ) $(LIBS)
+
 $(BUILD)/bench/ceiling: bench/ceiling.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(CFLAGS) -o $@ $< -lz
@@ -117,14 +146,14 @@ deps:
 
 ## test: install deps, build with -Werror, run unit and command-line tests
 test: deps
-	$(MAKE) CFLAGS="$(CFLAGS) -Werror" all $(UNIT_BIN) $(GEN_BIN) $(EX_BIN)
+	$(MAKE) CFLAGS="$(CFLAGS) -Werror" all $(UNIT_BIN) $(GEN_BIN) $(EX_BIN) $(FUZZ_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 ## check: the whole test suite under AddressSanitizer and UBSan
 check: deps
 	$(MAKE) BUILD=build/san TOOL=build/san/runnel \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" all $(subst $(BUILD)/,build/san/,$(UNIT_BIN) $(GEN_BIN) $(EX_BIN))
+	  LDFLAGS="-fsanitize=address,undefined" all $(subst $(BUILD)/,build/san/,$(UNIT_BIN) $(GEN_BIN) $(EX_BIN) $(FUZZ_BIN))
 	@BUILD=build/san RUNNEL=build/san/runnel \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
@@ -147,9 +176,25 @@ bench-deps:
 bench: all $(GEN_BIN) $(BUILD)/bench/ceiling
 	@BUILD=$(BUILD) sh bench/run.sh
 
-## fuzz: run each libFuzzer target (FUZZ_SECONDS, default 60)
+## fuzz: run each libFuzzer target with clang (FUZZ_SECONDS each, default 60)
+# Seeds come from tests/fuzz/corpus/<t>, which is only read: new inputs go to
+# $(FUZZ_DIR)/new/<t>, crashes to $(FUZZ_DIR)/crashes/, logs to
+# $(FUZZ_DIR)/<t>.log. FUZZ_TARGETS="csv lines" runs only those.
 fuzz:
-	@echo "make fuzz: no fuzz targets yet (see README, 'What does not work yet')"
+	@command -v $(FUZZ_CLANG) >/dev/null || { echo "make fuzz: $(FUZZ_CLANG) is not installed"; exit 1; }
+	$(MAKE) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+	@bad=0; for t in $(FUZZ_TARGETS); do \
+	  new=$(FUZZ_DIR)/new/$$t; log=$(FUZZ_DIR)/$$t.log; \
+	  mkdir -p $$new $(FUZZ_DIR)/crashes; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  if $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	       -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- \
+	       $$new tests/fuzz/corpus/$$t >$$log 2>&1; then res=ok; \
+	  else res="FAILED, see $$log"; bad=1; fi; \
+	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
+	  cov=$$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9/]*[a-zA-Z]*' $$log | tail -n 1); \
+	  echo "fuzz_$$t: $${execs:-?} executions, $${cov:-no coverage line}: $$res"; \
+	done; [ $$bad = 0 ]
 
 ## install: install header, libraries, runnel.pc, runnel and its man page
 install: all

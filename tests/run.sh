@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every unit test binary, then the command-line tests, and ends with one
+# Runs every unit test binary, the fuzz targets' replays over their corpora
+# (tests/fuzz/), then the command-line tests, and ends with one
 # line "N passed, N failed". Exits non-zero if anything failed.
 # BUILD: the build folder (default build); RUNNEL: the program under test.
 BUILD=${BUILD:-build}
@@ -15,6 +16,18 @@ for t in "$BUILD"/tests/test_*; do
     else
         failed=$((failed + 1))
         echo "FAILED: $t"
+    fi
+done
+# Each fuzz target's replay over its saved corpus is one test program.
+for r in "$BUILD"/fuzz/replay_*; do
+    [ -x "$r" ] || continue
+    corpus=tests/fuzz/corpus/${r##*/replay_}
+    echo "== $r $corpus"
+    if "$r" "$corpus"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAILED: $r"
     fi
 done
 echo "== command-line tests ($RUNNEL)"
