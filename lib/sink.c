@@ -635,9 +635,19 @@ int rn_run(rn_iter *it, rn_sink *s)
         return RN_EMISUSE;
     rn_batch b;
     int rc;
-    while ((rc = rn_next_batch(it, &b)) == RN_ROW)
+    bool wrote = false;
+    while ((rc = rn_next_batch(it, &b)) == RN_ROW) {
+        wrote = true;
         if (rn_sink_write(s, rn_schema_of(it), &b) < 0)
             return s->status;
+    }
+    /* No records but known fields (a CSV with only a header): the header
+     * still goes out, so the output says what it would have held. */
+    if (rc == RN_DONE && !wrote && rn_schema_of(it)) {
+        rn_batch none = {NULL, 0};
+        if (rn_sink_write(s, rn_schema_of(it), &none) < 0)
+            return s->status;
+    }
     if (rc == RN_AGAIN)
         return rn_sink_flush(s) < 0 ? s->status : RN_AGAIN;
     /* Output made before an error still goes out; the iterator's error is

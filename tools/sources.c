@@ -27,15 +27,24 @@ static void check_readable(const char *name, bool follow)
 {
     if (strcmp(name, "-") == 0)
         return;
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    struct stat st;
+    if (stat(name, &st) != 0) {
         if (follow && errno == ENOENT)
             return; /* -f waits for the file to appear, as tail -F */
         cli_usage_error("cannot open '%s': %s", name, strerror(errno));
     }
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    if (S_ISDIR(st.st_mode))
         cli_usage_error("cannot read '%s': it is a directory", name);
+    /* A FIFO or a device is not opened here: opening a FIFO would take its
+     * writer's bytes, and the real open would then wait forever. */
+    if (!S_ISREG(st.st_mode)) {
+        if (access(name, R_OK) != 0)
+            cli_usage_error("cannot open '%s': %s", name, strerror(errno));
+        return;
+    }
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        cli_usage_error("cannot open '%s': %s", name, strerror(errno));
     close(fd);
 }
 
