@@ -39,6 +39,7 @@ typedef struct lines {
     uint64_t gen, hit_gen;   /* blocks read; the block hit[] is for */
     size_t hit[RN__MAX_NEEDLES]; /* next offset of each needle in the block,
                                     blen when none is left */
+    size_t rare[RN__MAX_NEEDLES]; /* each needle's least common byte */
     rn_field f[RN__BATCH];
     rn_record r[RN__BATCH];
 } lines;
@@ -145,13 +146,19 @@ static int commonness(unsigned char b)
     return 1;
 }
 
-static const char *find(const char *hay, size_t n, rn_field needle)
+/* The needle's least common byte, searched for first. */
+static size_t rarest(rn_field needle)
 {
     size_t k = 0;
     for (size_t i = 1; i < needle.len; i++)
         if (commonness((unsigned char)needle.ptr[i]) <
             commonness((unsigned char)needle.ptr[k]))
             k = i;
+    return k;
+}
+
+static const char *find(const char *hay, size_t n, rn_field needle, size_t k)
+{
     unsigned char rare = (unsigned char)needle.ptr[k];
     const char *p = hay + k, *end = hay + n;
     while (p < end && (size_t)(end - p) >= needle.len - k) {
@@ -177,7 +184,8 @@ static size_t next_hit(lines *L, const char *b, size_t pos, size_t end)
     size_t best = end;
     for (size_t i = 0; i < L->nneedle; i++) {
         if (L->hit[i] < pos || (L->hit[i] == 0 && pos == 0)) {
-            const char *h = find(b + pos, end - pos, L->needle[i]);
+            const char *h = find(b + pos, end - pos, L->needle[i],
+                                 L->rare[i]);
             L->hit[i] = h ? (size_t)(h - b) : end;
         }
         if (L->hit[i] < best)
@@ -319,6 +327,8 @@ bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n)
         lines *L = (lines *)it;
         L->needle = needles;
         L->nneedle = n;
+        for (size_t i = 0; i < n; i++)
+            L->rare[i] = rarest(needles[i]);
         L->hit_gen = L->gen - 1; /* the hit cache is stale */
         return true;
     }
