@@ -680,12 +680,22 @@ static int finish(groupby *g)
     return RN_OK;
 }
 
-/* Fills output record k with group id. */
-static void fill(groupby *g, size_t k, size_t id)
+/* Where output records are built: the groupby's own batch, or a
+ * snapshot's. */
+typedef struct outbuf {
+    rn_record *recs;
+    rn_field *fields;  /* per record: nkeys + nouts views */
+    char *text;        /* per record: ntext formatted numbers */
+    uint64_t total;    /* records over all groups, for share */
+} outbuf;
+
+/* Fills output record k of o with group id, numbered line. */
+static void fill_into(const groupby *g, const outbuf *ob, size_t k, size_t id,
+                      uint64_t line)
 {
     size_t w = g->nkeys + g->nouts;
-    rn_field *f = g->fields + k * w;
-    char *t = g->text + k * g->ntext * RN__AGG_FMT_MAX;
+    rn_field *f = ob->fields + k * w;
+    char *t = ob->text + k * g->ntext * RN__AGG_FMT_MAX;
     rn_field key = rn__intern_get(&g->keys, (uint32_t)id);
     for (size_t i = 0; i < g->nkeys; i++)
         f[i] = key_field(g, key, i);
@@ -708,7 +718,7 @@ static void fill(groupby *g, size_t k, size_t id)
             len = rn__fmt_i64((int64_t)count, t);
             break;
         case RN__AGG_SHARE:
-            len = rn__agg_share_format(count, g->total, t);
+            len = rn__agg_share_format(count, ob->total, t);
             break;
         case RN__AGG_SUM:
             len = rn__agg_sum_format((const rn__agg_sum *)(st + c->off_sum), t);
@@ -752,13 +762,19 @@ static void fill(groupby *g, size_t k, size_t id)
         f[j].len = len;
         t += RN__AGG_FMT_MAX;
     }
-    rn_record *r = &g->recs[k];
-    r->fields = g->fields + k * w;
+    rn_record *r = &ob->recs[k];
+    r->fields = ob->fields + k * w;
     r->nfields = w;
-    r->line = g->pos + k + 1;
+    r->line = line;
     r->offset = 0;
     r->raw.ptr = NULL;
     r->raw.len = 0;
+}
+
+static void fill(groupby *g, size_t k, size_t id)
+{
+    outbuf ob = {g->recs, g->fields, g->text, g->total};
+    fill_into(g, &ob, k, id, g->pos + k + 1);
 }
 
 static int groupby_next(rn_iter *it, rn_batch *out)
@@ -873,4 +889,90 @@ rn_iter *rn_count_by_new(rn_iter *up, const char *const *keys, size_t nkeys,
 {
     static const char *const count[1] = {"count"};
     return make(&count_by_vt, up, keys, nkeys, count, 1, opts);
+}
+
+/* ---- snapshots ----------------------------------------------------------------------- */
+
+/* The groups so far of a groupby that may still be reading: borrowed state,
+ * own output batch. */
+typedef struct snapshot {
+    rn_iter base;
+    const groupby *g;
+    size_t ngroups;    /* groups when the snapshot was taken */
+    size_t pos;        /* next group to yield */
+    outbuf ob;
+    size_t cap;        /* records in ob */
+} snapshot;
+
+static size_t snap_text_bytes(const groupby *g, size_t n)
+{
+    return n * (g->ntext ? g->ntext : 1) * RN__AGG_FMT_MAX;
+}
+
+static int snapshot_next(rn_iter *it, rn_batch *out)
+{
+    snapshot *sn = (snapshot *)it;
+    if (sn->pos >= sn->ngroups)
+        return RN_DONE;
+    size_t n = sn->ngroups - sn->pos;
+    if (n > sn->cap)
+        n = sn->cap;
+    for (size_t k = 0; k < n; k++)
+        fill_into(sn->g, &sn->ob, k, sn->pos + k, sn->pos + k + 1);
+    sn->pos += n;
+    out->recs = sn->ob.recs;
+    out->n = n;
+    return RN_ROW;
+}
+
+static void snapshot_close(rn_iter *it)
+{
+    snapshot *sn = (snapshot *)it;
+    if (!sn->g)
+        return;
+    size_t w = sn->g->nkeys + sn->g->nouts;
+    rn__free(&it->mem, sn->ob.recs, sn->cap * sizeof *sn->ob.recs);
+    rn__free(&it->mem, sn->ob.fields, sn->cap * w * sizeof *sn->ob.fields);
+    rn__free(&it->mem, sn->ob.text, snap_text_bytes(sn->g, sn->cap));
+}
+
+static const rn__iter_vt snapshot_vt = {"snapshot", snapshot_next,
+                                        snapshot_close};
+
+rn_iter *rn_groupby_snapshot(rn_iter *it)
+{
+    if (!it)
+        return NULL;
+    snapshot *sn = rn__iter_new(&snapshot_vt, sizeof *sn, NULL, &it->mem);
+    if (!sn)
+        return NULL;
+    if (it->vt != &groupby_vt && it->vt != &count_by_vt) {
+        rn__iter_fail(&sn->base, RN_EMISUSE,
+                      "rn_groupby_snapshot: '%s' is not a groupby or "
+                      "count-by", rn_kind(it));
+        return &sn->base;
+    }
+    if (it->status < 0) {
+        rn__iter_adopt(&sn->base, it, it->status);
+        return &sn->base;
+    }
+    const groupby *g = (const groupby *)it;
+    sn->base.schema = g->schema;
+    sn->ngroups = g->ngroups;
+    for (size_t i = 0; i < g->ngroups; i++)
+        sn->ob.total += ((const group_head *)state_of(g, i))->count;
+    size_t n = g->ngroups < RN__BATCH ? g->ngroups : RN__BATCH;
+    if (n == 0)
+        return &sn->base;
+    size_t w = g->nkeys + g->nouts;
+    sn->ob.recs = rn__alloc(&sn->base.mem, n * sizeof *sn->ob.recs);
+    sn->ob.fields = rn__alloc(&sn->base.mem, n * w * sizeof *sn->ob.fields);
+    sn->ob.text = rn__alloc(&sn->base.mem, snap_text_bytes(g, n));
+    sn->g = g;
+    sn->cap = n;
+    if (!sn->ob.recs || !sn->ob.fields || !sn->ob.text) {
+        rn_free(&sn->base); /* close frees what was allocated */
+        return NULL;
+    }
+    return &sn->base;
 }

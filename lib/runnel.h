@@ -273,6 +273,12 @@ typedef struct rn_source_opts {
     int follow;           /* nonzero: at the end of a file wait for more, like
                              tail -F (rotation and truncation followed) */
     unsigned poll_ms;     /* follow: longest wait between checks; 0: 200 ms */
+    unsigned tick_ms;     /* follow: nonzero: the chain returns RN_AGAIN at
+                             least this often (and once when *stop is first
+                             seen), so an application pulling it regains
+                             control, e.g. to show a groupby's groups so far
+                             (rn_groupby_snapshot); pull again to go on.
+                             0: never (the pull waits for data) */
     const volatile int *stop; /* a nonzero *stop ends the source (RN_DONE)
                                  at its next block, so the chain finishes
                                  with what it has (set it from a signal
@@ -562,6 +568,23 @@ RN_API rn_iter *rn_groupby_new(rn_iter *up, const char *const *keys,
  *  ties by key ascending. */
 RN_API rn_iter *rn_count_by_new(rn_iter *up, const char *const *keys,
                                 size_t nkeys, const rn_groupby_opts *opts);
+
+/** The groups so far of a groupby or count-by that is still reading, as a
+ *  new iterator: for live views, taken when the chain returned RN_AGAIN (a
+ *  push source waiting for bytes, or a followed file's tick_ms) and shown
+ *  before the chain is pulled again.
+ *
+ *  Yields one record per group with the groupby's fields, in first-seen
+ *  order (count-by too: sort it downstream if needed); share is over the
+ *  records counted so far. It reads the groupby's state without copying it:
+ *  free it with rn_free() before groupby (or anything on its chain) is
+ *  pulled or freed again. It may have stages put on it like any source (a
+ *  sort, a select) and be run into a sink. groupby does not own it.
+ *
+ *  Returns NULL when out of memory; an iterator in error state RN_EMISUSE
+ *  when groupby is not a groupby or count-by, or with groupby's error when
+ *  groupby failed. */
+RN_API rn_iter *rn_groupby_snapshot(rn_iter *groupby);
 
 /** Sorts a bounded stream by the named fields: numeric compares as numbers
  *  (non-numbers last), else byte-wise; reverse descends. Holds at most

@@ -55,6 +55,9 @@ typedef struct follow_src {
     size_t cap;
     char last;                 /* the last byte handed out, '\n' at first */
     bool need_nl;              /* end the line the old file left open */
+    unsigned tick_ms;          /* RN_AGAIN at least this often; 0: never */
+    struct timespec last_tick; /* when RN_AGAIN was last returned */
+    bool stop_ticked;          /* the tick for a newly seen stop was given */
 } follow_src;
 
 /* The directory part of path ("." when there is none), copied. */
@@ -235,6 +238,26 @@ static void wait_change(follow_src *f)
     (void)nanosleep(&ts, NULL); /* EINTR ends it early, as it should */
 }
 
+/* Whether a tick is due: tick_ms passed since the last one, or a stop was
+ * just seen (so the application can get ready for the end of the run). */
+static bool tick_due(follow_src *f)
+{
+    if (!f->tick_ms)
+        return false;
+    if (f->stopping && !f->stop_ticked) {
+        f->stop_ticked = true;
+        return true;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(now.tv_sec - f->last_tick.tv_sec) * 1000 +
+                 (now.tv_nsec - f->last_tick.tv_nsec) / 1000000;
+    if (ms < (int64_t)f->tick_ms)
+        return false;
+    f->last_tick = now;
+    return true;
+}
+
 static int follow_next(rn_source *s, const char **p, size_t *n)
 {
     follow_src *f = (follow_src *)s;
@@ -252,6 +275,8 @@ static int follow_next(rn_source *s, const char **p, size_t *n)
             f->stopping = true;
             set_limit(f);
         }
+        if (tick_due(f))
+            return RN_AGAIN; /* the next call goes on from here */
         if (f->state == FS_ABSENT) {
             int err;
             if (open_path(f, &err) != 0) {
@@ -312,6 +337,10 @@ rn_source *rn__follow_new(const char *path, const char *name,
     f->stop = o ? o->stop : NULL;
     unsigned ms = o && o->poll_ms ? o->poll_ms : DEFAULT_POLL_MS;
     f->timeout_ms = ms > INT_MAX ? INT_MAX : (int)ms;
+    f->tick_ms = o ? o->tick_ms : 0;
+    if (f->tick_ms && (unsigned)f->timeout_ms > f->tick_ms)
+        f->timeout_ms = (int)f->tick_ms; /* wake up in time for a tick */
+    clock_gettime(CLOCK_MONOTONIC, &f->last_tick);
     f->path = rn__strdup(&f->base.mem, path);
     f->dir = dir_of(&f->base.mem, path);
     f->cap = rn__block_size(o);

@@ -42,6 +42,8 @@ typedef struct cli {
     void **kept;             /* verb arguments kept for the chain, owned */
     size_t nkept;
     bool job_needs_ts;       /* errors: its time field is not named yet */
+    const char *job_ts;      /* errors: the time field's name, once known */
+    bool live;               /* errors -f: redraw the table on RN_AGAIN */
     bool explain;            /* --explain: print the chain, do not run it */
     bool partial;            /* --partial-on-interrupt */
     int progress;            /* -1 off, 0 when stderr is a terminal, 1 on */
@@ -69,6 +71,9 @@ int cli_expand_job(cli *c, int argc, char **argv, char ***out);
 /* After the job's source is built: names its fields in the words still to
  * be built. */
 void cli_job_fix(cli *c, rn_iter *source, char **argv, int argc);
+
+/* errors -f: draws the table so far over the previous one (stdout). */
+void cli_errors_redraw(cli *c, rn_iter *last);
 
 /* Frees what the sources allocated in c. */
 void cli_sources_free(cli *c);

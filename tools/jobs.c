@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TS_MARK "@TS@"
 
@@ -60,10 +61,14 @@ static int expand_errors(cli *c, int argc, char **argv, words *w)
         else
             files[nf++] = argv[i];
     }
-    if (follow)
-        cli_usage_error("errors -f (a table redrawn while following) is not "
-                        "built yet; use 'runnel log -f FILE then filter ...'");
     add(w, "log");
+    if (follow) {
+        /* Ctrl-C ends the input; the final table is the answer (exit 130,
+         * as for --partial-on-interrupt). main redraws on a terminal. */
+        add(w, "-f");
+        c->live = true;
+        c->partial = true;
+    }
     if (format) {
         add(w, "--format");
         add(w, format);
@@ -247,6 +252,7 @@ void cli_job_fix(cli *c, rn_iter *source, char **argv, int argc)
                         "(format %s); a regex format can name one "
                         "(?<timestamp>...)",
                         rn_log_format(source) ? rn_log_format(source) : "?");
+    c->job_ts = ts;
     for (int i = 0; i < argc; i++) {
         char *m = strstr(argv[i], TS_MARK);
         if (!m)
@@ -271,10 +277,47 @@ void cli_job_fix(cli *c, rn_iter *source, char **argv, int argc)
     }
 }
 
+/* errors -f on a terminal: the table so far, from the groupby under last,
+ * through the same sorts and renames as the chain expand_errors builds,
+ * drawn over the previous one. */
+void cli_errors_redraw(cli *c, rn_iter *last)
+{
+    rn_iter *gb = last;
+    while (gb && strcmp(rn_kind(gb), "groupby") != 0)
+        gb = rn_upstream(gb);
+    if (!gb || !c->job_ts)
+        return;
+    static const char *const code[] = {"code"}, *const count[] = {"count"};
+    char first[64], lastn[64];
+    snprintf(first, sizeof first, "first_%s", c->job_ts);
+    snprintf(lastn, sizeof lastn, "last_%s", c->job_ts);
+    const char *const from[] = {first, lastn};
+    static const char *const to[] = {"first_seen", "last_seen"};
+    rn_iter *it = rn_groupby_snapshot(gb);
+    it = rn_sort_new(it, code, 1, 0, 0, 0);
+    it = rn_sort_new(it, count, 1, 1, 1, 0);
+    it = rn_rename_new(it, from, to, 2);
+    rn_sink_opts so = {0};
+    so.format = RN_FORMAT_TABLE;
+    rn_sink *sink = it ? rn_sink_fd(STDOUT_FILENO, &so) : NULL;
+    if (sink) {
+        fputs("\033[H\033[2J", stdout); /* home, clear the screen */
+        fflush(stdout);
+        rn_stats st;
+        rn_stats_of(gb, &st);
+        if (rn_run(it, sink) >= 0)
+            printf("\n%llu matching records so far; following, Ctrl-C "
+                   "ends\n", (unsigned long long)st.records_in);
+        fflush(stdout);
+    }
+    rn_sink_free(sink);
+    rn_free(it);
+}
+
 const cli_verb cli_jobs[] = {
-    {"errors", true, "which error codes, how often, first and last seen",
-     "usage: runnel [OPTIONS] errors [--level L] [--pattern REGEX] [--format F]\n"
-     "              [FILE...]\n"
+    {"errors", true, "error codes by count",
+     "usage: runnel [OPTIONS] errors [-f] [--level L] [--pattern REGEX]\n"
+     "              [--format F] [FILE...]\n"
      "\n"
      "Log error-code analysis: reads plain or gzip logs in any built-in format\n"
      "(detected, or --format), keeps the records at level L (default ERROR,\n"
@@ -283,10 +326,16 @@ const cli_verb cli_jobs[] = {
      "code, count, share (of the records with a code), first_seen, last_seen,\n"
      "most frequent first. --explain prints the chain it runs.\n"
      "\n"
-     "Example:\n"
-     "  runnel errors app.log.gz\n",
+     "  -f, --follow   follow one FILE as it grows (tail -F); on a terminal the\n"
+     "                 table is redrawn about once a second. Ctrl-C ends it\n"
+     "                 and prints the final table (exit 130).\n"
+     "\n"
+     "Examples:\n"
+     "  runnel errors app.log.gz\n"
+     "  runnel errors --level WARN --pattern 'status=(\\d+)' app.log\n"
+     "  runnel errors -f /var/log/app.log\n",
      NULL},
-    {"agg", true, "count, sum and mean per category of a CSV",
+    {"agg", true, "CSV sums/means per key",
      "usage: runnel [OPTIONS] agg -g KEY[,KEY...] [-a AGG]... [FILE...]\n"
      "\n"
      "CSV category aggregation: groupby KEY with the aggregates -a names, one\n"

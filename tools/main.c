@@ -44,11 +44,22 @@ static void on_stop(int sig)
 
 static const char usage_text[] =
     "usage: runnel [OPTIONS] SOURCE [ARGS] [FILE...] [then VERB [ARGS]]...\n"
+    "       runnel [OPTIONS] errors|agg [ARGS] [FILE...]\n"
     "\n"
-    "Reads FILEs (or stdin when there is none or for '-'; gzip is detected and\n"
-    "inflated), turns them into records, and runs them through each VERB in\n"
-    "one pass, in constant memory.\n"
-    "\n"
+    "Reads FILEs (stdin for none or '-'; gzip is detected) as records and runs\n"
+    "them through each VERB in one pass, in constant memory.\n";
+
+static const char options_text[] =
+    "\nOptions:\n"
+    "  -o FORMAT       table csv tsv jsonl text   --stats      counts to stderr\n"
+    "  --no-header     no csv/tsv header line     --rejects F  bad records to F\n"
+    "  --progress      progress line on stderr    --no-progress\n"
+    "  --block-size N  bytes per read (128K)      --mmap, --no-mmap\n"
+    "  --explain       a job's chain              --partial-on-interrupt\n"
+    "  -h, --help      this page                  --version\n";
+
+/* runnel help options: each global option at length. */
+static const char options_help[] =
     "Options:\n"
     "  -o, --output FORMAT  table, csv, tsv, jsonl or text (default: text for\n"
     "                       lines and after grep, else a table on a terminal\n"
@@ -74,14 +85,12 @@ static const char usage_text[] =
 static const char examples_text[] =
     "\n"
     "Examples:\n"
-    "  runnel lines app.log                  print the lines\n"
-    "  runnel lines app.log.gz then count    count lines of a gzip'd log\n"
-    "  runnel -o jsonl csv sales.csv         CSV records as JSON lines\n"
-    "  runnel errors app.log.gz              error codes by count\n"
-    "  runnel agg -g category sales.csv      sums and means per category\n"
-    "  cat a.log b.log | runnel lines then count\n"
+    "  runnel errors app.log.gz                    error codes by count\n"
+    "  runnel agg -g category sales.csv            sum and mean per category\n"
+    "  runnel log app.log then grep -C 2 timeout then head 20\n"
     "\n"
-    "Exit status: 0 success, 1 data error, 2 usage error.\n";
+    "`runnel help NAME` explains a source, job, verb or `options`; see man runnel.\n"
+    "Exit status: 0 success, 1 data error, 2 usage error, 130 interrupted.\n";
 
 void cli_usage_error(const char *fmt, ...)
 {
@@ -114,23 +123,38 @@ size_t cli_parse_size(const char *opt, const char *text)
     return (size_t)(v * mul);
 }
 
+/* Two names with their one-line synopses a line, in two columns. */
+static void print_pairs(FILE *out, const char *title, const cli_verb *v)
+{
+    fprintf(out, "\n%s\n", title);
+    for (; v->name; v += 2) {
+        fprintf(out, "  %-9s %-27s", v->name, v->synopsis);
+        if (v[1].name)
+            fprintf(out, "  %-9s %s", v[1].name, v[1].synopsis);
+        fputc('\n', out);
+        if (!v[1].name)
+            break;
+    }
+}
+
+/* One screen: the grammar, sources, jobs, verbs, options, examples. */
 static void print_help(FILE *out)
 {
     fputs(usage_text, out);
-    fputs("Sources:\n", out);
-    for (const cli_verb *v = cli_sources; v->name; v++)
-        fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
-    fputs("\nReady-made jobs (instead of a source and verbs):\n", out);
-    for (const cli_verb *v = cli_jobs; v->name; v++)
-        fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
-    fputs("\nVerbs (after `then`):\n", out);
-    for (const cli_verb *v = cli_verbs; v->name; v++)
-        fprintf(out, "  %-10s %s\n", v->name, v->synopsis);
+    print_pairs(out, "Sources:", cli_sources);
+    print_pairs(out, "Ready-made jobs (in place of a source and verbs):",
+                cli_jobs);
+    print_pairs(out, "Verbs (after `then`):", cli_verbs);
+    fputs(options_text, out);
     fputs(examples_text, out);
 }
 
 static int help_verb(const char *name)
 {
+    if (strcmp(name, "options") == 0) {
+        fputs(options_help, stdout);
+        return 0;
+    }
     const cli_verb *v = cli_find_verb(name);
     if (!v)
         cli_usage_error("no verb or source called '%s' (see runnel --help)",
@@ -465,6 +489,10 @@ int main(int argc, char **argv)
     if (cli_is_job(argv[i])) {
         nwords = cli_expand_job(&c, argc - i, argv + i, &words);
         i = 0;
+        /* errors -f on a terminal redraws about once a second: the followed
+         * file's source gives the chain back (RN_AGAIN) that often. */
+        if (c.live && isatty(STDOUT_FILENO))
+            c.src.tick_ms = 1000;
     } else if (c.explain) {
         cli_usage_error("--explain works with the ready-made jobs (errors, "
                         "agg); this chain is already explicit");
@@ -533,7 +561,17 @@ int main(int argc, char **argv)
         fputs("runnel: out of memory\n", stderr);
         return EXIT_DATA;
     }
-    int rc = rn_run(it, sink);
+    int rc;
+    while ((rc = rn_run(it, sink)) == RN_AGAIN) {
+        /* errors -f on a terminal: the followed file ticked. After Ctrl-C
+         * the screen is cleared for the final table instead. */
+        if (stop_requested) {
+            fputs("\033[H\033[2J", stdout);
+            fflush(stdout);
+        } else {
+            cli_errors_redraw(&c, it);
+        }
+    }
     int status = 0;
     if (rc == RN_EPIPE) {
         status = 0; /* `runnel ... | head`: the reader had enough */

@@ -343,7 +343,7 @@ void cli_sources_free(cli *c)
 }
 
 const cli_verb cli_sources[] = {
-    {"lines", true, "one record per line (LF or CRLF), field 'line'",
+    {"lines", true, "one record per line",
      "usage: runnel lines [-f] [--max-line-bytes N] [--keep-cr] [FILE...]\n"
      "\n"
      "Yields one record per line, without its '\\n' or '\\r\\n'. A last line\n"
@@ -359,7 +359,7 @@ const cli_verb cli_sources[] = {
      "Example:\n"
      "  runnel lines access.log.gz then count\n",
      build_lines},
-    {"csv", true, "CSV records (RFC 4180); the header names the fields",
+    {"csv", true, "CSV, header names fields",
      "usage: runnel csv [OPTIONS] [FILE...]\n"
      "\n"
      "Reads RFC 4180 CSV: quoted fields may hold delimiters, doubled quotes and\n"
@@ -381,7 +381,7 @@ const cli_verb cli_sources[] = {
      "Example:\n"
      "  runnel -o jsonl csv sales.csv\n",
      build_csv},
-    {"tsv", true, "tab-separated records; as csv with -d '\\t'",
+    {"tsv", true, "tab-separated values",
      "usage: runnel tsv [OPTIONS] [FILE...]\n"
      "\n"
      "The csv source with a tab delimiter; it takes the same options\n"
@@ -390,7 +390,7 @@ const cli_verb cli_sources[] = {
      "Example:\n"
      "  runnel tsv --no-header data.tsv then count\n",
      build_csv},
-    {"log", true, "log records: pipe, syslog, clf, combined or a regex",
+    {"log", true, "logs: pipe, syslog, clf..",
      "usage: runnel log [-f] [--format F] [FILE...]\n"
      "\n"
      "Parses each line as a log record with named fields. Formats:\n"

@@ -300,7 +300,7 @@ static rn_iter *build_top(cli *c, rn_iter *up, int argc, char **argv)
 }
 
 const cli_verb cli_verbs[] = {
-    {"filter", false, "keep records for which an expression is true",
+    {"filter", false, "keep where EXPR is true",
      "usage: ... then filter EXPR\n"
      "\n"
      "Keeps the records for which EXPR is true. Comparisons == != < <= > >=\n"
@@ -315,7 +315,7 @@ const cli_verb cli_verbs[] = {
      "  runnel csv sales.csv then filter 'amount > 100 and category == books'\n"
      "  runnel log app.log then filter level == error\n",
      build_filter},
-    {"grep", false, "lines matching regular expressions, with context",
+    {"grep", false, "matching lines, context",
      "usage: ... then grep [-i] [-v] [-A N] [-B N] [-C N] [-e PATTERN]... [PATTERN]\n"
      "\n"
      "Keeps the records whose whole line matches any PATTERN (PCRE2), with N\n"
@@ -327,7 +327,7 @@ const cli_verb cli_verbs[] = {
      "Example:\n"
      "  runnel log app.log then grep -i -B 3 -e error -e exception\n",
      build_grep},
-    {"extract", false, "named groups of a regex as new fields",
+    {"extract", false, "regex groups as fields",
      "usage: ... then extract [FIELD] REGEX [--keep]\n"
      "\n"
      "Runs REGEX on FIELD (default: message for logs, line for lines) and adds\n"
@@ -338,25 +338,25 @@ const cli_verb cli_verbs[] = {
      "Example:\n"
      "  runnel log app.log then extract 'Error code: (?<code>\\d+)' then count-by code\n",
      build_extract},
-    {"select", false, "keep the named fields, in that order",
+    {"select", false, "keep fields, in order",
      "usage: ... then select F,...\n\nExample:\n  runnel csv sales.csv then select category,amount\n",
      build_select},
-    {"reject", false, "drop the named fields",
+    {"reject", false, "drop fields",
      "usage: ... then reject F,...\n\nExample:\n  runnel csv sales.csv then reject note\n",
      build_select},
     {"rename", false, "rename fields",
      "usage: ... then rename OLD=NEW,...\n\nExample:\n  runnel csv sales.csv then rename amount=eur\n",
      build_rename},
-    {"head", false, "the first N records (stops reading after them)",
+    {"head", false, "first N, then stop",
      "usage: ... then head N\n\nExample:\n  runnel lines big.log then head 10\n",
      build_n},
-    {"skip", false, "all but the first N records",
+    {"skip", false, "all but the first N",
      "usage: ... then skip N\n\nExample:\n  runnel lines file.txt then skip 1\n",
      build_n},
-    {"tail", false, "the last N records",
+    {"tail", false, "the last N",
      "usage: ... then tail N\n\nExample:\n  runnel log app.log then tail 20\n",
      build_n},
-    {"uniq", false, "the first record of each distinct key",
+    {"uniq", false, "first of each key",
      "usage: ... then uniq [F,...] [--max-keys N]\n"
      "\n"
      "Keeps the first record of each distinct combination of the fields (all\n"
@@ -364,12 +364,12 @@ const cli_verb cli_verbs[] = {
      "--max-keys (default 10 million).\n"
      "\nExample:\n  runnel csv sales.csv then uniq customer\n",
      build_uniq},
-    {"sample", false, "a uniform random sample of N records",
+    {"sample", false, "random sample of N",
      "usage: ... then sample N [--seed S]\n"
      "\nReservoir sampling; the same seed gives the same sample.\n"
      "\nExample:\n  runnel csv sales.csv then sample 100\n",
      build_n},
-    {"groupby", false, "aggregates per group of key fields",
+    {"groupby", false, "aggregates per key",
      "usage: ... then groupby KEY[,KEY...] AGG... [--max-groups N]\n"
      "\n"
      "One record per group, in first-seen order: the keys, then each AGG:\n"
@@ -382,12 +382,12 @@ const cli_verb cli_verbs[] = {
      "Example:\n"
      "  runnel csv sales.csv then groupby category count sum:amount mean:amount\n",
      build_groupby},
-    {"count-by", false, "how often each key occurs, most frequent first",
+    {"count-by", false, "frequency of each key",
      "usage: ... then count-by F[,F...]\n"
      "\nThe frequency table: count per key, by count descending, ties by key.\n"
      "\nExample:\n  runnel log app.log then count-by level\n",
      build_groupby},
-    {"count", false, "one record: the number of records",
+    {"count", false, "number of records",
      "usage: ... then count\n"
      "\n"
      "Yields one record with one field, 'count': how many records reached it.\n"
@@ -395,7 +395,7 @@ const cli_verb cli_verbs[] = {
      "Example:\n"
      "  runnel lines app.log then count\n",
      build_count},
-    {"sort", false, "sort a bounded stream",
+    {"sort", false, "sort (bounded input)",
      "usage: ... then sort [-n] [-r] F,... [--max-records N]\n"
      "\n"
      "Sorts by the fields: -n as numbers (non-numbers last), -r descending.\n"
@@ -403,7 +403,7 @@ const cli_verb cli_verbs[] = {
      "head or uniq.\n"
      "\nExample:\n  runnel csv s.csv then groupby category sum:amount then sort -nr sum_amount\n",
      build_sort},
-    {"top", false, "the N records with the largest value of a field",
+    {"top", false, "N largest by a field",
      "usage: ... then top N F\n\nExample:\n  runnel csv sales.csv then top 5 amount\n",
      build_top},
     {NULL, false, NULL, NULL, NULL},

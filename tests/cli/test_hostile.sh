@@ -10,7 +10,7 @@ expect "/dev/urandom under head" 0 "$(printf 'count\n5')" \
     "$RUNNEL" lines /dev/urandom then head 5 then count
 
 # A FIFO given as a file is read like a pipe.
-mkfifo "$T/fifo"
+rm -f "$T/fifo"; mkfifo "$T/fifo"
 printf 'a\nb\n' >"$T/fifo" &
 # (timeout: a regression here must fail, not hang the suite)
 expect "a FIFO as a file" 0 "$(printf 'count\n2')" timeout 30 "$RUNNEL" lines "$T/fifo" then count

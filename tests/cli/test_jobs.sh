@@ -22,7 +22,50 @@ expect "errors --explain" 0 "runnel log data/app.log then filter 'level == \"ERR
     cli_pass=$((cli_pass + 1)) || cli_bad "errors --level --pattern: $(head -2 "$T/warn.csv")"
 expect_err "errors: pattern with other names" 2 "none called 'code'" "$RUNNEL" errors --pattern '(?<x>\d+)' data/app.log
 expect_err "errors: unknown option" 2 "errors: unknown option" "$RUNNEL" errors --bogus data/app.log
-expect_err "errors -f not built" 2 "not built yet" "$RUNNEL" errors -f data/app.log
+# errors -f: follows a file that grows; Ctrl-C ends it with the final table
+# (the same as errors on the whole file) and exit 130. In a pipe there is no
+# redraw; on a terminal (script(1) gives one) the table is redrawn while the
+# file grows, and the last screen is the final table.
+head -200 data/app.log >"$T/live.log"
+"$RUNNEL" -o csv errors -f "$T/live.log" >"$T/live.out" 2>"$T/live.err" &
+live_pid=$!
+sleep 0.4
+tail -n +201 data/app.log >>"$T/live.log"
+sleep 0.6
+kill -INT $live_pid
+wait $live_pid
+live_rc=$?
+if [ $live_rc = 130 ] && cmp -s "$T/live.out" "$T/errors.csv" && [ ! -s "$T/live.err" ]; then
+    cli_pass=$((cli_pass + 1))
+else
+    cli_bad "errors -f in a pipe: exit $live_rc; $(head -c 300 "$T/live.err"); $(diff "$T/live.out" "$T/errors.csv" | head -5)"
+fi
+expect_err "errors -f needs one file" 2 "-f follows one file" "$RUNNEL" errors -f data/app.log data/app.log
+expect_err "errors -f not on stdin" 2 "stdin cannot be followed" "$RUNNEL" errors -f
+if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; then
+    head -200 data/app.log >"$T/live.log"
+    script -qfec "$RUNNEL errors -f $T/live.log" "$T/tty.out" >/dev/null 2>&1 &
+    tty_pid=$!
+    sleep 1.6
+    tail -n +201 data/app.log >>"$T/live.log"
+    sleep 1.6
+    pkill -INT -f "^$RUNNEL errors -f $T/live.log"
+    wait $tty_pid
+    tty_rc=$?
+    "$RUNNEL" -o table errors "$T/live.log" >"$T/live.table"
+    # Screens start with "home, clear"; the last screen is the final table.
+    sed 's/\x1b\[H\x1b\[2J/\n@SCREEN@\n/g; s/\r$//' "$T/tty.out" >"$T/tty.screens"
+    screens=$(grep -c '^@SCREEN@$' "$T/tty.screens")
+    awk '/^@SCREEN@$/ { n = 0; next } /^Script done/ { next } NF { last[n++] = $0 } END { for (i = 0; i < n; i++) print last[i] }' \
+        "$T/tty.screens" >"$T/tty.last"
+    if [ "$screens" -ge 3 ] && cmp -s "$T/tty.last" "$T/live.table" && grep -q "so far; following" "$T/tty.out"; then
+        cli_pass=$((cli_pass + 1))
+    else
+        cli_bad "errors -f on a terminal: exit $tty_rc, $screens screens; $(diff "$T/tty.last" "$T/live.table" | head -5)"
+    fi
+else
+    echo "  skipped: errors -f on a terminal (script(1) is not available)"
+fi
 expect_err "job used as a verb" 2 "ready-made job" "$RUNNEL" lines data/app.log then errors
 
 # agg: -a as groupby takes them; without -a, the numeric columns found.
@@ -34,7 +77,7 @@ expect_err "agg needs -g" 2 "needs -g" "$RUNNEL" agg data/sales.csv
 expect_err "--explain of a plain chain" 2 "ready-made jobs" "$RUNNEL" --explain lines data/app.log
 
 # Ctrl-C with --partial-on-interrupt: the aggregates so far, exit 130.
-mkfifo "$T/fifo"
+rm -f "$T/fifo"; mkfifo "$T/fifo"
 ( exec "$RUNNEL" --partial-on-interrupt csv --no-header then groupby 1 count \
     <"$T/fifo" >"$T/part" 2>"$T/part.err" ) &
 ppid=$!

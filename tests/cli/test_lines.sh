@@ -52,6 +52,26 @@ expect "line under the cap" 0 "$(printf 'count\n1')" "$RUNNEL" lines --max-line-
 
 # Errors: one line on stderr, exit 2 for usage, 1 for data.
 expect_err "missing file" 2 "cannot open 'no/such.log'" "$RUNNEL" lines no/such.log
+# A file we may not read. Root reads everything, so as root the check runs
+# as nobody (setpriv), in a directory nobody can enter.
+unr=$(mktemp -d "${TMPDIR:-/tmp}/rn_unr.XXXXXX")
+chmod 755 "$unr"
+echo secret >"$unr/secret.log"
+chmod 000 "$unr/secret.log"
+unr_as=
+if [ "$(id -u)" = 0 ]; then
+    unr_as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    command -v setpriv >/dev/null && $unr_as "$RUNNEL" --version >/dev/null 2>&1 || unr_as=skip
+fi
+if [ "$unr_as" = skip ]; then
+    echo "  skipped: unreadable file (running as root without setpriv, or nobody cannot run $RUNNEL)"
+else
+    expect_err "unreadable file" 2 "cannot open '$unr/secret.log': Permission denied" \
+        $unr_as "$RUNNEL" lines "$unr/secret.log"
+    expect_err "unreadable file in a chain" 2 "cannot open '$unr/secret.log': Permission denied" \
+        $unr_as "$RUNNEL" csv "$unr/secret.log" then count
+fi
+rm -rf "$unr"
 expect_err "missing second file" 2 "cannot open 'nope'" "$RUNNEL" lines data/fixtures/lf.txt nope
 expect_err "directory" 2 "is a directory" "$RUNNEL" lines data
 expect_err "unknown source" 2 "unknown source 'bogus'" "$RUNNEL" bogus
@@ -78,10 +98,21 @@ fi
 
 # Help and version.
 expect "version" 0 "runnel $(sed -n 's/^#define RN_VERSION_STRING "\(.*\)"/\1/p' lib/runnel.h)" "$RUNNEL" --version
-"$RUNNEL" --help >"$T/help" 2>&1 && grep -q '^usage: runnel' "$T/help" && grep -q 'then count' "$T/help" \
+"$RUNNEL" --help >"$T/help" 2>&1 && grep -q '^usage: runnel' "$T/help" && grep -q 'errors app.log.gz' "$T/help" \
     && cli_pass=$((cli_pass + 1)) || cli_bad "--help"
 "$RUNNEL" help lines >"$T/help" 2>&1 && grep -q 'max-line-bytes' "$T/help" \
     && cli_pass=$((cli_pass + 1)) || cli_bad "help lines"
+# --help is one screen: at most 40 lines of at most 80 columns, with every
+# verb; help options has the long descriptions.
+"$RUNNEL" --help >"$T/help" 2>&1
+if [ "$(wc -l <"$T/help")" -le 40 ] && ! awk 'length($0) > 80 { bad = 1 } END { exit !bad }' "$T/help" &&
+    grep -q ' count-by ' "$T/help" && grep -q ' top ' "$T/help"; then
+    cli_pass=$((cli_pass + 1))
+else
+    cli_bad "--help is not one screen: $(wc -l <"$T/help") lines"
+fi
+"$RUNNEL" help options >"$T/help" 2>&1 && grep -q -- '--partial-on-interrupt  on Ctrl-C' "$T/help" \
+    && cli_pass=$((cli_pass + 1)) || cli_bad "help options"
 expect_err "help unknown" 2 "no verb or source called 'zzz'" "$RUNNEL" help zzz
 "$RUNNEL" >/dev/null 2>&1; [ $? = 2 ] && cli_pass=$((cli_pass + 1)) || cli_bad "no arguments: exit 2"
 expect_err "truncated gzip fixture names the compressed offset" 1 "compressed byte" \

@@ -31,10 +31,15 @@ else
     LC_ALL=C groff -man -Tascii -P-cbou "$man_page" >"$T/man.txt" 2>/dev/null
 
     # The names --help lists under its "Sources:", "Verbs ...:" and any
-    # "... jobs:" heading: the first word of each line indented by two.
+    # "... jobs:" heading: two a line, the first word indented by two and the
+    # word at column 42.
     "$RUNNEL" --help >"$T/help.txt" 2>&1
     awk '/^[^ ].*:$/ { sec = tolower($0); next }
-         sec ~ /source|verb|job/ && /^  [a-z]/ { print $1 }' \
+         sec ~ /source|verb|job/ && /^  [a-z]/ {
+             print $1
+             split(substr($0, 42), second, " ")
+             if (second[1] != "") print second[1]
+         }' \
         "$T/help.txt" >"$T/help.names"
     if ! grep -qx lines "$T/help.names" || ! grep -qx filter "$T/help.names"; then
         cli_bad "man page: could not read the names from runnel --help: $(head -c 300 "$T/help.txt")"
@@ -54,6 +59,7 @@ else
 
     # Every long option --help lists, e.g. "--block-size", is in the page.
     man_missing=
+    "$RUNNEL" help options >>"$T/help.txt" 2>&1
     for man_opt in $(sed -n '/^Options:/,/^$/p' "$T/help.txt" |
         grep -o -- '--[a-z][a-z-]*' | sort -u); do
         grep -q -- "$man_opt" "$T/man.txt" ||

@@ -633,6 +633,72 @@ static void test_missing_then_stop(void **state)
     free(dir);
 }
 
+/* ---- ticks ------------------------------------------------------------- */
+
+/* With tick_ms the chain returns RN_AGAIN while it waits on an idle file,
+ * and again once when the stop is first seen; nothing is lost around the
+ * ticks: lines written between them arrive in order, and after the stop the
+ * rest of the file is read before RN_DONE. */
+static void test_ticks(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char path[4096];
+    join_path(path, dir, "app.log");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    long next = 0;
+    write_lines(fd, &next, 100);
+    volatile int flag = 0;
+    rn_source_opts o = {0};
+    o.follow = 1;
+    o.stop = &flag;
+    o.tick_ms = 20;
+    rn_iter *it = rn_lines_new(rn_source_file(path, &o), NULL);
+    assert_non_null(it);
+    const rn_record *rec;
+    long seen = 0, ticks = 0;
+    long t0 = now_ms();
+    int rc;
+    /* Three rounds: read what is there until a tick, then append more. */
+    for (int round = 0; round < 3; round++) {
+        while ((rc = rn_next(it, &rec)) == RN_ROW) {
+            char want[32];
+            snprintf(want, sizeof want, "line %06ld", seen++);
+            assert_int_equal(rec->fields[0].len, LINE_LEN - 1);
+            assert_memory_equal(rec->fields[0].ptr, want, LINE_LEN - 1);
+        }
+        assert_int_equal(rc, RN_AGAIN);
+        ticks++;
+        if (seen == next && round < 2)
+            write_lines(fd, &next, 50);
+        assert_true(now_ms() - t0 < WAIT_LIMIT_MS);
+    }
+    /* Idle: only ticks, about every 20 ms. */
+    long idle0 = now_ms();
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(rn_next(it, &rec), RN_AGAIN);
+    assert_true(now_ms() - idle0 >= 30);
+    write_lines(fd, &next, 10);
+    flag = 1;
+    /* The stop gives one tick (maybe after a regular one), then the rest. */
+    while ((rc = rn_next(it, &rec)) != RN_DONE) {
+        if (rc == RN_AGAIN) {
+            ticks++;
+            continue;
+        }
+        assert_int_equal(rc, RN_ROW);
+        seen++;
+    }
+    assert_int_equal(seen, next);
+    assert_true(ticks >= 4);
+    rn_free(it);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
 /* ---- errors ------------------------------------------------------------ */
 
 static void test_open_errors(void **state)
@@ -856,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_created_later),
         cmocka_unit_test(test_created_later_by_rename),
         cmocka_unit_test(test_missing_then_stop),
+        cmocka_unit_test(test_ticks),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_block_sizes),
         cmocka_unit_test(test_alloc_failures),
