@@ -51,3 +51,24 @@ gzip -c data/app.log >"$T/crc.gz"
 n=$(wc -c <"$T/crc.gz")
 printf '\377' | dd of="$T/crc.gz" bs=1 seek=$((n - 6)) conv=notrunc 2>/dev/null
 expect_err "gzip with a bad CRC" 1 "compressed byte" "$RUNNEL" lines "$T/crc.gz" then count
+
+# A 1 GB line: the line cap (64 MiB by default) ends the run with exit 1 and
+# a message naming the line, after reading no more than the cap; memory stays
+# bounded by the cap (make bench measures it, the unit tests count it).
+expect_err "a 1 GB line hits the line cap" 1 "line 1, byte 0: line longer than the cap of 67108864 bytes" \
+    sh -c 'head -c 1073741824 /dev/zero | tr "\0" a | "$0" lines then count' "$RUNNEL"
+expect "a 1 GB line after a short one, under head" 0 "$(printf 'count\n1')" \
+    sh -c '{ echo first; head -c 1073741824 /dev/zero | tr "\0" a; } | "$0" lines then head 1 then count' "$RUNNEL"
+
+# 100,000 columns: read, selected from both ends, and written back whole.
+awk 'BEGIN { for (r = 0; r < 3; r++) { s = r ? r "x0" : "c0"; for (i = 1; i < 100000; i++) s = s "," (r ? r "x" i : "c" i); print s } }' >"$T/wide.csv"
+expect "100,000 columns, select from both ends" 0 "$(printf 'c99999,c0\n1x99999,1x0\n2x99999,2x0')" \
+    "$RUNNEL" -o csv csv "$T/wide.csv" then select c99999,c0
+expect_file "100,000 columns round trip" 0 "$T/wide.csv" "$RUNNEL" -o csv csv "$T/wide.csv"
+
+# A read that fails half-way (the kernel's EIO: /proc/self/mem at offset 0
+# is not mapped): exit 1, naming the file, the byte and the reason.
+if [ -r /proc/self/mem ]; then
+    expect_err "EIO from the kernel" 1 "/proc/self/mem: read failed at byte 0: Input/output error" \
+        "$RUNNEL" lines /proc/self/mem then count
+fi

@@ -81,3 +81,38 @@ expect_file "grep with pushdown like GNU grep" 0 "$T/push.want" \
 "$RUNNEL" --stats lines "$T/app.log" then grep -e 'Error code: 50[34]' 2>"$T/stats" >/dev/null
 grep -q 'stats: read .*filtered [1-9]' "$T/stats" && cli_pass=$((cli_pass + 1)) ||
     cli_bad "pushdown: the reader skipped nothing: $(cat "$T/stats")"
+
+# Accounting with --stats: records read = records out + filtered + rejected,
+# over a chain that rejects (bad log lines), filters and greps, on data with
+# known bad rows (4 of 15 lines in the pipe fixture), for CSV under --strict
+# too.
+check_accounting() {
+    _name=$1
+    shift
+    "$RUNNEL" --stats "$@" >"$T/acc.out" 2>"$T/acc.stats"
+    awk -v name="$_name" '
+        /stats: [a-z-]+ +in [0-9]+, out [0-9]+/ {
+            split($0, w, /[ ,]+/)
+            for (i = 1; i <= length(w); i++) {
+                if (w[i] == "in" && first == "") first = w[i + 1]
+                if (w[i] == "out") last = w[i + 1]
+                if (w[i] == "filtered") gone += w[i + 1]
+                if (w[i] == "rejected") { gone += w[i + 1]; rej += w[i + 1] }
+            }
+        }
+        END {
+            if (first == "" || first != last + gone || rej == 0) {
+                printf "read %s, out %s, filtered+rejected %s\n", first, last, gone
+                exit 1
+            }
+        }' "$T/acc.stats" >"$T/acc.why" &&
+        [ "$(wc -l <"$T/acc.out")" -gt 0 ] &&
+        cli_pass=$((cli_pass + 1)) || cli_bad "accounting, $_name: $(cat "$T/acc.why")"
+}
+check_accounting "log, filter, grep -v" -o csv log --format pipe data/fixtures/log_pipe.log \
+    then filter 'level != "DEBUG"' then grep -v -e timeout
+check_accounting "csv --strict, filter" --rejects "$T/acc.rej" csv --strict data/fixtures/bad_quotes.csv \
+    then filter 'k > 1'
+[ "$(grep -c '(--strict)' "$T/acc.rej")" = 2 ] && grep -q 'bad_quotes.csv	3	9	malformed quoting' "$T/acc.rej" &&
+    grep -q 'bad_quotes.csv	5	29	unclosed quote' "$T/acc.rej" &&
+    cli_pass=$((cli_pass + 1)) || cli_bad "accounting: each reject with its line number and reason: $(cat "$T/acc.rej")"

@@ -127,6 +127,56 @@ static void test_direct(void **state)
     free(data);
 }
 
+/* A file that shrinks while it is read: with the mmap source, truncated
+ * between windows, it ends where its data now ends (no SIGBUS); at a page
+ * boundary, and to less than what was already handed out. With read() (the
+ * default) any truncation simply ends the input early. */
+static void check_shrink(size_t keep, int mode)
+{
+    size_t size = 10 * 8192 + 100;
+    char *data = random_bytes(size);
+    char *path = tst_write_temp(data, size);
+    rn_source_opts o = {0};
+    o.mmap = mode;
+    o.mmap_window = 8192;
+    o.block_size = 8192;
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    rn_source *src = mode == RN_MMAP_ALWAYS ? rn__mmap_new(fd, size, "shrink", &o)
+                                            : rn_source_fd(fd, &o);
+    assert_non_null(src);
+    const char *p;
+    size_t n, at = 0;
+    int rc = rn__source_next(src, &p, &n);
+    assert_int_equal(rc, RN_ROW);
+    assert_memory_equal(p, data, n);
+    at += n;
+    assert_int_equal(truncate(path, (off_t)keep), 0);
+    while ((rc = rn__source_next(src, &p, &n)) == RN_ROW) {
+        assert_true(at + n <= size);
+        assert_memory_equal(p, data + at, n);
+        at += n;
+    }
+    assert_int_equal(rc, RN_DONE);
+    assert_int_equal(at, keep > 8192 ? keep : 8192);
+    rn_source_free(src);
+    if (mode != RN_MMAP_ALWAYS)
+        close(fd);
+    unlink(path);
+    free(path);
+    free(data);
+}
+
+static void test_file_shrinks_while_read(void **state)
+{
+    (void)state;
+    static const size_t keeps[] = {5 * 8192, 5 * 8192 + 77, 8192, 100, 0};
+    for (size_t i = 0; i < sizeof keeps / sizeof *keeps; i++) {
+        check_shrink(keeps[i], RN_MMAP_ALWAYS);
+        check_shrink(keeps[i], RN_MMAP_NEVER);
+    }
+}
+
 /* An empty file ends at once and closes its fd; so does freeing a source
  * that was never stepped, with a window still unmapped. */
 static void test_empty_and_unstepped(void **state)
@@ -307,6 +357,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes_and_windows),
         cmocka_unit_test(test_direct),
+        cmocka_unit_test(test_file_shrinks_while_read),
         cmocka_unit_test(test_empty_and_unstepped),
         cmocka_unit_test(test_size_from_construction),
         cmocka_unit_test(test_fallback_to_read),
