@@ -170,7 +170,11 @@ demo: deps all
 ## bench-deps: install the peers that bench compares against
 bench-deps:
 	@sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq time miller datamash gawk mawk ripgrep hyperfine
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq time miller datamash gawk mawk ripgrep hyperfine python3 nodejs npm
+	@# DuckDB has no Debian package: its Node.js package, from the npm registry.
+	mkdir -p $(BUILD)/bench/duckdb && cd $(BUILD)/bench/duckdb && \
+	  { [ -f package.json ] || echo '{"private": true}' >package.json; } && \
+	  npm install --no-audit --no-fund @duckdb/node-api >/dev/null
 
 ## bench: generate large inputs and time runnel against installed peers
 bench: all $(GEN_BIN) $(BUILD)/bench/ceiling

@@ -38,6 +38,10 @@ run() {
         $TIME -f "%e %U %S %M" -a -o "$DIR/t.$name" sh -c "$*" >/dev/null 2>&1 || true
         i=$((i + 1))
     done
+    # (time adds a line "Command exited with non-zero status N" for a
+    # failed run: only the lines of figures count.)
+    grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$DIR/t.$name" >"$DIR/t.$name.ok" || true
+    mv "$DIR/t.$name.ok" "$DIR/t.$name"
     wall=$(awk '{print $1}' "$DIR/t.$name" | median)
     cpu=$(awk '{print $2 + $3}' "$DIR/t.$name" | median)
     rss=$(awk '{print $4}' "$DIR/t.$name" | median)
@@ -72,6 +76,16 @@ agree() {
         exit 1
     fi
 }
+
+# DuckDB, through its Node.js package (make bench-deps installs it with npm
+# into $DUCKDB_DIR); the query script sits next to node_modules so that node
+# finds the package.
+DUCKDB_DIR=${DUCKDB_DIR:-$BUILD/bench/duckdb}
+duck=""
+if command -v node >/dev/null && [ -d "$DUCKDB_DIR/node_modules/@duckdb/node-api" ]; then
+    cp bench/peers/duckdb.mjs "$DUCKDB_DIR/duckdb.mjs"
+    duck="node $DUCKDB_DIR/duckdb.mjs"
+fi
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 
@@ -132,11 +146,24 @@ run runnel-log-job "$R -o csv log $log then filter 'level == ERROR' then extract
 run grep-pipeline "grep -F '|ERROR|' $log | grep -oE 'Error code: [0-9]+' | sort | uniq -c | sort -rn"
 command -v rg >/dev/null && run ripgrep-pipeline "rg -F '|ERROR|' $log | rg -o 'Error code: [0-9]+' | sort | uniq -c | sort -rn"
 command -v mawk >/dev/null && run mawk "mawk -F'|' '\$2 == \"ERROR\" && match(\$3, /Error code: [0-9]+/) {c[substr(\$3, RSTART + 12, RLENGTH - 12)]++} END {for (k in c) print k, c[k]}' $log"
+if command -v python3 >/dev/null; then
+    run_slow python-generators "python3 bench/peers/log_job.py $log"
+fi
+if [ -n "$duck" ]; then
+    logsql="select regexp_extract(column2, 'Error code: (\\d+)', 1) as code, count(*) as n from read_csv('$log', delim='|', header=false, quote='', escape='', columns={'column0': 'VARCHAR', 'column1': 'VARCHAR', 'column2': 'VARCHAR'}) where column1 = 'ERROR' and code <> '' group by code order by n desc, code"
+    run duckdb-1-thread "$duck 1 \"$logsql\""
+    run duckdb-2-threads "$duck 2 \"$logsql\""
+fi
 run memmem-ceiling "$BUILD/bench/ceiling memmem $log '|ERROR|'"
 run read-ceiling "$BUILD/bench/ceiling read $log"
 top_a=$(sed -n 2p "$DIR/out.runnel-log-job" | cut -d, -f2)
 top_b=$(head -1 "$DIR/out.grep-pipeline" | awk '{print $1}')
 [ "$top_a" = "$top_b" ] || { echo "bench: log job disagrees: $top_a vs $top_b" >&2; exit 1; }
+for peer in python-generators duckdb-1-thread; do
+    [ -s "$DIR/out.$peer" ] || continue
+    top_c=$(grep -v '^code' "$DIR/out.$peer" | head -1 | cut -d, -f2)
+    [ "$top_a" = "$top_c" ] || { echo "bench: log job disagrees: runnel $top_a vs $peer $top_c" >&2; exit 1; }
+done
 
 bytes=$(wc -c <"$log.gz")
 header "Log job on gzip input ($(awk -v b="$bytes" 'BEGIN{printf "%.0f MB compressed", b/1e6}'))"
@@ -157,6 +184,20 @@ for row in r:
     except ValueError: pass
 print(len(n))' $csv"
 fi
+if [ -n "$duck" ]; then
+    csvsql="select category, count(*) as n, sum(try_cast(amount as double)) as s, avg(try_cast(amount as double)) as m from read_csv('$csv', types={'amount': 'VARCHAR'}) group by category order by n desc"
+    run duckdb-1-thread "$duck 1 \"$csvsql\""
+    run duckdb-2-threads "$duck 2 \"$csvsql\""
+    # The same groups, and the largest has the same count.
+    n_a=$(tail -n +2 "$DIR/out.runnel-csv-job" | wc -l)
+    n_b=$(wc -l <"$DIR/out.duckdb-1-thread")
+    c_a=$(tail -n +2 "$DIR/out.runnel-csv-job" | awk -F, '{print $(NF - 2)}' | sort -n | tail -1)
+    c_b=$(awk -F, '{print $(NF - 2)}' "$DIR/out.duckdb-1-thread" | sort -n | tail -1)
+    [ "$n_a" = "$n_b" ] && [ "$c_a" = "$c_b" ] ||
+        { echo "bench: csv job disagrees: runnel $n_a groups, largest $c_a; duckdb $n_b, $c_b" >&2; exit 1; }
+fi
+# datamash is not run: it needs the same number of fields on every line, so
+# a quoted comma ("Baby, Kids") stops it with an error.
 run read-ceiling "$BUILD/bench/ceiling read $csv"
 
 bytes=$(wc -c <"$log")
