@@ -37,6 +37,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB_SRC := $(sort $(wildcard tests/unit/support_*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 GEN_BIN  := $(BUILD)/tests/gen
+# The command's chains built by the library alone (tests/cli/test_pipeline.sh).
+PE_BIN   := $(BUILD)/tests/pipeline_errors
 EX_SRC   := $(sort $(wildcard examples/*.c))
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 # Fuzz targets: each tests/fuzz/fuzz_<t>.c builds as replay_<t> with $(CC)
@@ -47,7 +49,7 @@ FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 FUZZ_SECONDS ?= 60
 FUZZ_CLANG   ?= clang
-FUZZ_DIR     := build/fuzz-clang
+FUZZ_DIR     ?= build/fuzz-clang
 FUZZ_CFLAGS  := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
 
@@ -133,6 +135,11 @@ $(GEN_BIN): tests/gen.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(CFLAGS) -o $@ $<
 
+$(PE_BIN): tests/pipeline_errors.c $(STATIC) lib/runnel.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< \
+	  $(STATIC) $(LIBS) -lpthread
+
 ## deps: install the Debian packages runnel builds against, if missing
 deps:
 	@missing=0; for f in $(DEB_PROBE); do [ -e $$f ] || missing=1; done; \
@@ -146,15 +153,17 @@ deps:
 
 ## test: install deps, build with -Werror, run unit and command-line tests
 test: deps
-	$(MAKE) CFLAGS="$(CFLAGS) -Werror" all $(UNIT_BIN) $(GEN_BIN) $(EX_BIN) $(FUZZ_BIN)
-	@BUILD=$(BUILD) sh tests/run.sh
+	$(MAKE) CFLAGS="$(CFLAGS) -Werror" all $(UNIT_BIN) $(GEN_BIN) $(PE_BIN) $(EX_BIN) $(FUZZ_BIN)
+	@BUILD=$(BUILD) RUNNEL=$${RUNNEL:-$(TOOL)} sh tests/run.sh
 
 ## check: the whole test suite under AddressSanitizer and UBSan
+# In build/san, or in BUILD when one is given (make BUILD=build/mysan check).
+SAN := $(if $(filter build,$(BUILD)),build/san,$(BUILD))
 check: deps
-	$(MAKE) BUILD=build/san TOOL=build/san/runnel \
+	$(MAKE) BUILD=$(SAN) TOOL=$(SAN)/runnel \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" all $(subst $(BUILD)/,build/san/,$(UNIT_BIN) $(GEN_BIN) $(EX_BIN) $(FUZZ_BIN))
-	@BUILD=build/san RUNNEL=build/san/runnel \
+	  LDFLAGS="-fsanitize=address,undefined" all $(subst $(BUILD)/,$(SAN)/,$(UNIT_BIN) $(GEN_BIN) $(PE_BIN) $(EX_BIN) $(FUZZ_BIN))
+	@BUILD=$(SAN) RUNNEL=$(SAN)/runnel \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
 

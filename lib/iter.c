@@ -165,6 +165,15 @@ const char *rn_kind(const rn_iter *it)
     return it ? it->vt->kind : "";
 }
 
+bool rn__iter_own(rn_iter *it, void (*own_free)(void *own), void *p)
+{
+    if (!it || it->own_free)
+        return false;
+    it->own_free = own_free;
+    it->own = p;
+    return true;
+}
+
 void rn_free(rn_iter *it)
 {
     /* Iterative rather than recursive so that a chain of any length frees in
@@ -174,6 +183,8 @@ void rn_free(rn_iter *it)
         rn_allocator mem = it->mem;
         if (it->vt->close)
             it->vt->close(it);
+        if (it->own_free)
+            it->own_free(it->own);
         rn__free(&mem, it, it->size);
         it = up;
     }

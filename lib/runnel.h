@@ -28,7 +28,9 @@
  * - Constructors return NULL only when memory runs out. Any other failure (a
  *   file that cannot be opened, a bad option) returns an object in a sticky
  *   error state: rn_status() is negative and rn_errmsg() says why, and the
- *   first rn_next() returns that error.
+ *   first rn_next() returns that error. (Chains built from text are the
+ *   exception: rn_pipeline_parse() returns NULL with its own error record,
+ *   which says where in the text the chain is wrong.)
  * - Records are borrowed. A record, its fields and the bytes they point to
  *   are valid until the next rn_next()/rn_next_batch() on the same iterator,
  *   or until it is freed. Copy what you keep.
@@ -671,6 +673,152 @@ RN_API void rn_sink_free(rn_sink *s);
  *  or the sink's (see rn_sink_errmsg()); output made before an iterator error
  *  is flushed first. */
 RN_API int rn_run(rn_iter *it, rn_sink *s);
+
+/* ------------------------------------------------------------------------ */
+/* Chains from text: the command line's grammar.                             */
+/* ------------------------------------------------------------------------ */
+
+/* A chain can be built from the words the runnel command takes after its
+ * global options, with the same meaning and the same error messages (the
+ * command is built on these functions):
+ *
+ *     SOURCE [ARGS] [FILE...] [then VERB [ARGS]]...
+ *
+ * Sources: lines, csv, tsv, log; verbs: filter, grep, extract, select,
+ * reject, rename, head, skip, tail, uniq, sample, groupby, count-by, count,
+ * sort, top; each takes the options `runnel help NAME` lists (and
+ * rn_pipeline_name() lists the names). This code also exists in
+ * tests/unit/test_pipeline.c:
+ *
+ *     rn_pipeline_opts o = {0};                  // zeroed: every default
+ *     rn_pipeline_err err;
+ *     rn_iter *it = rn_pipeline_parse("csv sales.csv then filter 'amount > 0' "
+ *                                     "then groupby category sum:amount",
+ *                                     &o, &err);
+ *     if (!it) {                                  // the chain is wrong
+ *         fprintf(stderr, "runnel: %s\n", err.msg);  // as the command says
+ *         return 2;
+ *     }
+ *     const rn_record *rec;
+ *     while (rn_next(it, &rec) == RN_ROW)
+ *         ...;                                    // as for any chain
+ *     rn_free(it);                                // frees all it holds
+ *
+ * rn_pipeline_parse() splits its text into words as a POSIX shell splits
+ * the simple cases, and no more:
+ * - blanks (space, tab, CR, LF, VT, FF) separate words;
+ * - '...' is literal up to the next ' (a backslash in it is a backslash);
+ * - "..." is literal up to the next ", except that \" stands for " and \\
+ *   for \ (any other backslash stays, with the byte after it);
+ * - outside quotes a backslash takes the next byte as it is ("a\ b" is one
+ *   word, "a b"); a backslash that ends the text is an error;
+ * - a backslash-newline, outside quotes or in "...", is removed (the
+ *   shell's line continuation);
+ * - quoted and unquoted pieces that touch make one word (a'b c'd is
+ *   "ab cd"); '' and "" alone are an empty word;
+ * - nothing else is special: no $ variables, globs, ~, # comments, ; | &
+ *   or redirections: they are bytes of their word.
+ * An unclosed quote is an error (RN_EINVAL) whose offset is the quote's. As
+ * in the shell, a quoted "then" still separates verbs. */
+
+/** Options for rn_pipeline_parse(). A zeroed struct means every default. */
+typedef struct rn_pipeline_opts {
+    rn_source_opts source; /* for every file the chain opens (block size,
+                              mmap, follow, stop, progress, ...); its
+                              allocator serves the whole chain and the
+                              parse. allocator and name are copied; stop and
+                              progress_ud are borrowed and must outlive the
+                              chain. A set name names every file */
+    rn_source *input;      /* NULL: a chain that names no file, or "-",
+                              reads standard input. Else it reads this
+                              source there instead (memory, a push source
+                              the application goes on feeding), at most
+                              once. Taken over at the call, also when the
+                              call fails; freed with the chain, or at once
+                              when the chain does not read it */
+    int no_files;          /* nonzero: naming any file other than "-" is an
+                              error (RN_EINVAL), for applications that let
+                              users type chains over their own input */
+    rn_reject_fn on_reject; /* given to the csv, tsv and log readers (see
+                               rn_reject_fn); NULL: none. With it, csv
+                               --strict rows that break the rules are
+                               rejects instead of errors */
+    void *reject_ud;       /* passed to on_reject */
+} rn_pipeline_opts;
+
+/** Why rn_pipeline_parse() or rn_pipeline_append() returned no chain. */
+typedef struct rn_pipeline_err {
+    int code;       /* RN_OK when a chain was returned; RN_EINVAL for a wrong
+                       chain (an unknown source, verb, option or field, a
+                       bad number, regex or expression, a file that cannot
+                       be opened, an unclosed quote); RN_ENOMEM */
+    int word;       /* 0-based index of the word at fault; for a stage that
+                       refused its arguments (a field it does not find), its
+                       verb; -1 when there is none */
+    size_t offset;  /* rn_pipeline_parse(), rn_pipeline_append(): byte
+                       offset in the text of that word's first byte (of the
+                       quote, for an unclosed one); 0 without a word and for
+                       the _argv forms */
+    char msg[1024]; /* what the runnel command prints after "runnel: ":
+                       one line, unless a word it quotes holds a line
+                       break (cut at 1023 bytes) */
+} rn_pipeline_err;
+
+/** Builds the chain that text describes (see above) over the files it
+ *  names, or over opts->input.
+ *  text: NUL-terminated. opts: may be NULL (every default). err: may be
+ *  NULL; otherwise filled in, with code RN_OK when a chain is returned.
+ *  Everything is checked before the call returns, in the command's order:
+ *  the words, each source option, that every file exists and can be read
+ *  (a missing -f file waits instead, as tail -F), the CSV headers of
+ *  several files (which --union reads to merge), the log format, each
+ *  verb's arguments, and the field names a verb uses when the source's
+ *  fields are known then (a push source with no bytes yet tells them at the
+ *  first step, which then fails with RN_EINVAL naming the field).
+ *  Returns the last stage of the chain, which owns everything the chain
+ *  needs (its words, its options, opts->input): rn_free() it. Reading has
+ *  not started, but for the first bytes that the CSV header and the log
+ *  format are read from. Returns NULL when the text is not a valid chain
+ *  (err->code RN_EINVAL, err->word, err->offset) or memory runs out
+ *  (RN_ENOMEM); nothing is left allocated then, and opts->input was freed.
+ *  A chain whose input failed while it was built (a CSV header in a corrupt
+ *  gzip stream) is returned in that sticky error, as a constructor's object
+ *  would be: check rn_status(), or let the first step report it. A chain
+ *  is never returned in RN_EINVAL or RN_ENOMEM: those come as NULL. */
+RN_API rn_iter *rn_pipeline_parse(const char *text,
+                                  const rn_pipeline_opts *opts,
+                                  rn_pipeline_err *err);
+
+/** The same over words already split, as main() receives them: argv[0] is
+ *  the source's name ("csv"), not a program's. argc >= 1; the words are
+ *  copied. err->offset is 0. */
+RN_API rn_iter *rn_pipeline_parse_argv(int argc, const char *const *argv,
+                                       const rn_pipeline_opts *opts,
+                                       rn_pipeline_err *err);
+
+/** Puts the verbs that text describes ("filter amount > 0 then head 10"; a
+ *  leading "then" is allowed) on up, which may be any iterator: one built
+ *  from text, with constructors, or by the application (rn_iter_new()).
+ *  Empty text (no words) returns up as it is. Takes ownership of up, also
+ *  when it fails: then up is freed and NULL returned with *err (err may be
+ *  NULL), as for rn_pipeline_parse(); word 0 is the text's first word. up
+ *  NULL (a constructor that ran out of memory) gives NULL and RN_ENOMEM. An
+ *  up in an error state gets its verbs all the same and they report its
+ *  error, as any stage does (RN_EINVAL and RN_ENOMEM come as NULL, as for
+ *  rn_pipeline_parse()). The allocator is up's. */
+RN_API rn_iter *rn_pipeline_append(rn_iter *up, const char *text,
+                                   rn_pipeline_err *err);
+
+/** The same over words already split; argv[0] is a verb or "then". */
+RN_API rn_iter *rn_pipeline_append_argv(rn_iter *up, int argc,
+                                        const char *const *argv,
+                                        rn_pipeline_err *err);
+
+/** The names a chain's text may use: the i-th (i = 0, 1, ...), sources
+ *  first, then verbs, in the order `runnel --help` lists them; NULL past
+ *  the last. *is_source (may be NULL) is set to 1 for a source, else 0.
+ *  Static storage. */
+RN_API const char *rn_pipeline_name(size_t i, int *is_source);
 
 /* ------------------------------------------------------------------------ */
 /* Application-written stages and sources.                                   */

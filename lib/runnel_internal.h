@@ -95,6 +95,10 @@ struct rn_iter {
                                   none. A field rather than a vtable entry so
                                   that the vtables' positional initialisers
                                   stay complete (-Wmissing-field-initializers) */
+    void (*own_free)(void *own); /* frees own after close (rn__iter_own) */
+    void *own;                 /* what the iterator keeps for the stages
+                                  above it, such as the words and options
+                                  of a chain built from text */
 };
 
 /* Allocates a zeroed iterator of size bytes (size >= sizeof(struct rn_iter))
@@ -108,6 +112,12 @@ int rn__iter_fail(rn_iter *it, int code, const char *fmt, ...)
 
 /* Takes on an upstream's error (code and message); returns code. */
 int rn__iter_adopt(rn_iter *it, const rn_iter *from, int code);
+
+/* Makes it own p: rn_free() calls own_free(p) after it->vt->close(it), so
+ * after every stage above it is gone (pipeline.c gives the first iterator
+ * of a chain built from text its words and options). One per iterator: a
+ * second call replaces nothing and returns false. */
+bool rn__iter_own(rn_iter *it, void (*own_free)(void *own), void *p);
 
 /* Pushdown: asks the line reader under it (a lines reader, or a chain of
  * them) to skip the lines that contain none of the n needles without cutting

@@ -1,6 +1,7 @@
 /*
- * cli.h - what the parts of the runnel command share: the global options and
- * the table of sources and verbs that `then` chains together.
+ * cli.h - what the parts of the runnel command share: the global options,
+ * the ready-made jobs, and the help table. The chains themselves are built
+ * by the library from the command's words (rn_pipeline_parse_argv).
  */
 #ifndef RN_CLI_H
 #define RN_CLI_H
@@ -12,34 +13,15 @@
 #define EXIT_DATA 1   /* a data error stopped the run */
 #define EXIT_USAGE 2  /* the command line is wrong */
 
-/* The files a source reads, opened one after another by the chain. */
-typedef struct cli_files {
-    struct cli *c;
-    char **names;
-    int n;
-    rn_iter *(*make)(rn_source *src, void *ud);
-    void *ud;
-} cli_files;
-
 typedef struct cli {
-    rn_source_opts src;      /* block size, mmap mode, follow */
-    rn_lines_opts lines;     /* options of the lines source */
-    rn_csv_opts csv;         /* options of the csv and tsv sources */
-    rn_log_opts log;         /* options of the log source */
-    cli_files files;         /* what the source reads */
-    char **file_list;        /* the source's file arguments, owned */
-    size_t nfiles;
+    rn_source_opts src;      /* block size, mmap mode, stop, progress */
     int format;              /* enum rn_format, or -1: the chain decides */
-    int natural_format;      /* what the last verb asks for by default */
     bool no_header;
     bool stats;              /* --stats */
     const char *rejects_path;   /* --rejects FILE */
     rn_sink *rejects;        /* writes rejected records there */
     rn_schema *rejects_schema;
-    char **union_names;      /* --union: every file's fields, owned */
-    size_t nunion;
-    rn_iter *log_reader;     /* the log stage, for --stats */
-    void **kept;             /* verb arguments kept for the chain, owned */
+    void **kept;             /* memory kept until the end of the run */
     size_t nkept;
     bool job_needs_ts;       /* errors: its time field is not named yet */
     const char *job_ts;      /* errors: the time field's name, once known */
@@ -63,6 +45,9 @@ void cli_on_reject(void *ud, const char *source, uint64_t line,
 /* Keeps p (malloc'd) until the end of the run; exits if p is NULL. */
 void *cli_keep(cli *c, void *p);
 
+/* Frees what cli_keep kept. */
+void cli_keep_free(cli *c);
+
 /* The ready-made jobs (jobs.c). */
 bool cli_is_job(const char *name);
 /* Expands argv (argv[0] the job's name) into the words of a chain, kept in
@@ -75,24 +60,19 @@ void cli_job_fix(cli *c, rn_iter *source, char **argv, int argc);
 /* errors -f: draws the table so far over the previous one (stdout). */
 void cli_errors_redraw(cli *c, rn_iter *last);
 
-/* Frees what the sources allocated in c. */
-void cli_sources_free(cli *c);
-
-/* A source (reads files; up is NULL) or a verb (takes up). argv[0] is the
- * verb's name; the builder parses the rest and exits with a usage error
- * itself when they are wrong. */
-typedef struct cli_verb {
+/* What the command says about a source, job or verb (help.c). */
+typedef struct cli_help {
     const char *name;
-    bool is_source;
     const char *synopsis;    /* one line for --help */
     const char *help;        /* the page for `runnel help NAME` */
-    rn_iter *(*build)(cli *c, rn_iter *up, int argc, char **argv);
-} cli_verb;
+    int format;              /* the output format it makes the default
+                                (enum rn_format), -1: the one before */
+} cli_help;
 
-extern const cli_verb cli_sources[];
-extern const cli_verb cli_jobs[];      /* help pages; build is NULL */
-extern const cli_verb cli_verbs[];
-const cli_verb *cli_find_verb(const char *name);
+extern const cli_help cli_sources[];
+extern const cli_help cli_jobs[];
+extern const cli_help cli_verbs[];
+const cli_help *cli_find_help(const char *name);
 
 /* Prints "runnel: <message>" and exits with EXIT_USAGE. */
 _Noreturn void cli_usage_error(const char *fmt, ...)
@@ -100,11 +80,5 @@ _Noreturn void cli_usage_error(const char *fmt, ...)
 
 /* Parses a size such as 65536, 64K, 1M (binary units). Exits on error. */
 size_t cli_parse_size(const char *opt, const char *text);
-
-/* Builds a reader over each file in turn (stdin for none or "-"). make
- * builds the reader for one source. Exits with a usage error if a file
- * cannot be opened. */
-rn_iter *cli_open_files(cli *c, char **files, int nfiles,
-                        rn_iter *(*make)(rn_source *src, void *ud), void *ud);
 
 #endif

@@ -18,6 +18,27 @@
 
 #define TS_MARK "@TS@"
 
+void *cli_keep(cli *c, void *p)
+{
+    if (!p)
+        cli_usage_error("out of memory");
+    void **grown = realloc(c->kept, (c->nkept + 1) * sizeof *grown);
+    if (!grown)
+        cli_usage_error("out of memory");
+    c->kept = grown;
+    c->kept[c->nkept++] = p;
+    return p;
+}
+
+void cli_keep_free(cli *c)
+{
+    for (size_t i = 0; i < c->nkept; i++)
+        free(c->kept[i]);
+    free(c->kept);
+    c->kept = NULL;
+    c->nkept = 0;
+}
+
 /* An argv that grows, its strings kept in c. */
 typedef struct words {
     cli *c;
@@ -125,7 +146,7 @@ static int expand_errors(cli *c, int argc, char **argv, words *w)
 static void numeric_columns(cli *c, const char *file, bool *numeric,
                             size_t ncols)
 {
-    rn_iter *it = rn_csv_new(rn_source_file(file, &c->src), &c->csv);
+    rn_iter *it = rn_csv_new(rn_source_file(file, &c->src), NULL);
     if (!it || rn_status(it) < 0)
         cli_usage_error("%s", it ? rn_errmsg(it) : "out of memory");
     size_t *seen = calloc(ncols ? ncols : 1, sizeof *seen);
@@ -195,7 +216,7 @@ static int expand_agg(cli *c, int argc, char **argv, words *w)
     if (nf == 0 || strcmp(files[0], "-") == 0)
         return w->n; /* stdin cannot be read twice: count only */
     /* Without -a: sum and mean of each numeric column of the first rows. */
-    rn_iter *it = rn_csv_new(rn_source_file(files[0], &c->src), &c->csv);
+    rn_iter *it = rn_csv_new(rn_source_file(files[0], &c->src), NULL);
     if (!it || rn_status(it) < 0)
         cli_usage_error("%s", it ? rn_errmsg(it) : "out of memory");
     const rn_schema *s = rn_schema_of(it);
@@ -313,39 +334,3 @@ void cli_errors_redraw(cli *c, rn_iter *last)
     rn_sink_free(sink);
     rn_free(it);
 }
-
-const cli_verb cli_jobs[] = {
-    {"errors", true, "error codes by count",
-     "usage: runnel [OPTIONS] errors [-f] [--level L] [--pattern REGEX]\n"
-     "              [--format F] [FILE...]\n"
-     "\n"
-     "Log error-code analysis: reads plain or gzip logs in any built-in format\n"
-     "(detected, or --format), keeps the records at level L (default ERROR,\n"
-     "case-insensitive; 'any' keeps all), extracts the code with REGEX (default\n"
-     "'Error code: (\\d+)'; its first group, or a group named code), and prints\n"
-     "code, count, share (of the records with a code), first_seen, last_seen,\n"
-     "most frequent first. --explain prints the chain it runs.\n"
-     "\n"
-     "  -f, --follow   follow one FILE as it grows (tail -F); on a terminal the\n"
-     "                 table is redrawn about once a second. Ctrl-C ends it\n"
-     "                 and prints the final table (exit 130).\n"
-     "\n"
-     "Examples:\n"
-     "  runnel errors app.log.gz\n"
-     "  runnel errors --level WARN --pattern 'status=(\\d+)' app.log\n"
-     "  runnel errors -f /var/log/app.log\n",
-     NULL},
-    {"agg", true, "CSV sums/means per key",
-     "usage: runnel [OPTIONS] agg -g KEY[,KEY...] [-a AGG]... [FILE...]\n"
-     "\n"
-     "CSV category aggregation: groupby KEY with the aggregates -a names, one\n"
-     "per -a (as groupby takes them: count, sum:F, mean:F, ...), or without\n"
-     "-a: count,\n"
-     "and sum and mean of every column whose values in the first 100 rows are\n"
-     "all numbers. --explain prints the chain it runs.\n"
-     "\n"
-     "Example:\n"
-     "  runnel agg -g category sales.csv\n",
-     NULL},
-    {NULL, false, NULL, NULL, NULL},
-};

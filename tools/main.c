@@ -1,11 +1,14 @@
 /*
- * main.c - the runnel command: global options, `then` chains, help.
+ * main.c - the runnel command: global options, help, the run.
  *
  *   runnel [GLOBAL OPTIONS] SOURCE [ARGS] [FILE...] [then VERB [ARGS]]...
  *
- * The chain is built once, run once into one sink, and the exit status says
- * how it ended: 0 done (or the reader of our output left), 1 a data error,
- * 2 a usage error.
+ * The library builds the chain from the words after the global options
+ * (rn_pipeline_parse_argv), with the messages printed here; the command
+ * keeps what is its own: the ready-made jobs, the output format, --stats,
+ * progress, rejects and signals. The chain is built once, run once into one
+ * sink, and the exit status says how it ended: 0 done (or the reader of our
+ * output left), 1 a data error, 2 a usage error.
  */
 #include "cli.h"
 
@@ -124,7 +127,7 @@ size_t cli_parse_size(const char *opt, const char *text)
 }
 
 /* Two names with their one-line synopses a line, in two columns. */
-static void print_pairs(FILE *out, const char *title, const cli_verb *v)
+static void print_pairs(FILE *out, const char *title, const cli_help *v)
 {
     fprintf(out, "\n%s\n", title);
     for (; v->name; v += 2) {
@@ -155,7 +158,7 @@ static int help_verb(const char *name)
         fputs(options_help, stdout);
         return 0;
     }
-    const cli_verb *v = cli_find_verb(name);
+    const cli_help *v = cli_find_help(name);
     if (!v)
         cli_usage_error("no verb or source called '%s' (see runnel --help)",
                         name);
@@ -186,6 +189,71 @@ static int segment_end(int argc, char **argv, int start)
     while (i < argc && strcmp(argv[i], "then") != 0)
         i++;
     return i;
+}
+
+/* Whether the source's words w[1..n) hold the flag (short or long form),
+ * read as the library reads them: options end at "--". */
+static bool source_flag(char **w, int n, const char *shortname,
+                        const char *name)
+{
+    for (int i = 1; i < n && strcmp(w[i], "--") != 0; i++)
+        if (strcmp(w[i], shortname) == 0 || strcmp(w[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The value the source's words w[1..n) give an option ("--format F" or
+ * "--format=F"; the last one counts), NULL when none. */
+static const char *source_value(char **w, int n, const char *name)
+{
+    const char *v = NULL;
+    size_t len = strlen(name);
+    for (int i = 1; i < n && strcmp(w[i], "--") != 0; i++) {
+        if (strncmp(w[i], name, len) == 0 && w[i][len] == '=')
+            v = w[i] + len + 1;
+        else if (strcmp(w[i], name) == 0 && i + 1 < n)
+            v = w[++i];
+    }
+    return v;
+}
+
+/* The format the chain's words w[0..n) ask for by default: text after lines
+ * and grep, csv after the sources and verbs that make tables (help.c). */
+static int natural_format(char **w, int n)
+{
+    int format = RN_FORMAT_CSV;
+    for (int i = 0; i < n; i = segment_end(n, w, i) + 1) {
+        const cli_help *h = cli_find_help(w[i]);
+        if (h && h->format >= 0)
+            format = h->format;
+    }
+    return format;
+}
+
+/* The reader whose records the progress line counts: the log reader, or
+ * the chain of files at the bottom. */
+static rn_iter *reader_of(rn_iter *last)
+{
+    rn_iter *it = last;
+    while (rn_upstream(it) && strcmp(rn_kind(it), "log") != 0)
+        it = rn_upstream(it);
+    return it;
+}
+
+/* A chain the library refused: its message, exit 2 (out of memory: exit
+ * 1). A ready-made job after `then` is a verb the library does not know;
+ * the command says what it is. w[0..n) are the words err counts in. */
+static _Noreturn void chain_error(const rn_pipeline_err *err, char **w, int n)
+{
+    if (err->code == RN_ENOMEM) {
+        fputs("runnel: out of memory\n", stderr);
+        exit(EXIT_DATA);
+    }
+    int k = err->word;
+    if (k > 0 && k < n && strcmp(w[k - 1], "then") == 0 && cli_is_job(w[k]))
+        cli_usage_error("'%s' is a ready-made job and can only come first",
+                        w[k]);
+    cli_usage_error("%s", err->msg);
 }
 
 /* --rejects FILE: a TSV sink with one record per reject. */
@@ -240,8 +308,10 @@ void cli_on_reject(void *ud, const char *source, uint64_t line,
     (void)rn_sink_write(c->rejects, c->rejects_schema, &b);
 }
 
-/* --stats: one line per stage, from the reader to the last verb. */
-static void print_stats(cli *c, rn_iter *last, const struct timespec *t0)
+/* --stats: one line per stage, from the reader to the last verb.
+ * log_format: the --format the source was given, NULL if none. */
+static void print_stats(cli *c, rn_iter *last, const struct timespec *t0,
+                        const char *log_format)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -275,9 +345,9 @@ static void print_stats(cli *c, rn_iter *last, const struct timespec *t0)
                     (unsigned long long)st.skipped);
         if (rn_stats_detail(stages[k])[0])
             fprintf(stderr, " (%s)", rn_stats_detail(stages[k]));
-        if (stages[k] == c->log_reader && rn_log_format(stages[k]))
+        if (rn_log_format(stages[k]))
             fprintf(stderr, ", format %s%s", rn_log_format(stages[k]),
-                    c->log.format && strcmp(c->log.format, "auto") != 0
+                    log_format && strcmp(log_format, "auto") != 0
                         ? "" : " (auto)");
         fputc('\n', stderr);
     }
@@ -414,7 +484,6 @@ int main(int argc, char **argv)
     cli c;
     memset(&c, 0, sizeof c);
     c.format = -1;
-    c.natural_format = RN_FORMAT_CSV;
     c.src.stop = &stop_requested;
 
     int i = 1;
@@ -499,41 +568,44 @@ int main(int argc, char **argv)
     }
     argc = nwords;
     argv = words;
+    /* -f is known from the words before the chain is built, so that no
+     * progress line is drawn while following (a file that grows has no
+     * end to show progress towards). */
+    int src_end = segment_end(argc, argv, i) - i;
+    c.src.follow = source_flag(argv + i, src_end, "-f", "--follow");
     progress_start(&c, argv + i, argc - i);
     partial = c.partial;
 
-    rn_iter *it = NULL;
-    for (int start = i; start < argc;) {
-        int end = segment_end(argc, argv, start);
-        if (end == start)
-            cli_usage_error("'then' must be followed by a verb");
-        const cli_verb *v = cli_find_verb(argv[start]);
-        if (!v)
-            cli_usage_error("unknown %s '%s' (see runnel --help)",
-                            it ? "verb" : "source", argv[start]);
-        if (!it && !v->is_source)
-            cli_usage_error("'%s' is a verb: start with a source such as "
-                            "'lines' (see runnel --help)", v->name);
-        if (it && v->is_source)
-            cli_usage_error("'%s' is a %s and can only come first", v->name,
-                            v->build ? "source" : "ready-made job");
-        it = v->build(&c, it, end - start, argv + start);
-        if (!it) {
-            fputs("runnel: out of memory\n", stderr);
-            return EXIT_DATA;
-        }
-        if (v->is_source) {
-            prog.reader = it;
-            cli_job_fix(&c, it, argv + end, argc - end);
-        }
-        start = end == argc ? end : end + 1;
-        if (end + 1 == argc)
-            cli_usage_error("'then' must be followed by a verb");
+    /* The library builds the chain. The errors job names its time field
+     * only once the log reader has chosen a format: its source is built
+     * first, then the verbs, with the name put in (cli_job_fix). */
+    rn_pipeline_opts po;
+    memset(&po, 0, sizeof po);
+    po.source = c.src;
+    po.source.follow = 0; /* the library reads -f itself, in its place */
+    if (c.rejects || c.stats) {
+        po.on_reject = cli_on_reject;
+        po.reject_ud = &c;
     }
+    int n1 = c.job_needs_ts && src_end ? src_end : argc - i;
+    rn_pipeline_err err;
+    rn_iter *it = rn_pipeline_parse_argv(n1, (const char *const *)argv + i,
+                                         &po, &err);
+    int err_base = i;
+    if (it && n1 < argc - i) {
+        cli_job_fix(&c, it, argv + i + n1, argc - i - n1);
+        err_base = i + n1;
+        it = rn_pipeline_append_argv(it, argc - err_base,
+                                     (const char *const *)argv + err_base,
+                                     &err);
+    }
+    if (!it)
+        chain_error(&err, argv + err_base, argc - err_base);
+    prog.reader = reader_of(it);
     if (c.explain) {
         print_chain(argv + i, argc - i);
         rn_free(it);
-        cli_sources_free(&c);
+        cli_keep_free(&c);
         return 0;
     }
     if (rn_status(it) < 0) {
@@ -550,7 +622,7 @@ int main(int argc, char **argv)
     following = c.src.follow;
 
     rn_sink_opts so = {0};
-    so.format = c.format >= 0 ? c.format : c.natural_format;
+    so.format = c.format >= 0 ? c.format : natural_format(argv + i, argc - i);
     if (c.format < 0 && so.format == RN_FORMAT_CSV && isatty(STDOUT_FILENO))
         so.format = RN_FORMAT_TABLE;
     so.no_header = c.no_header;
@@ -586,13 +658,13 @@ int main(int argc, char **argv)
     }
     progress_end();
     if (c.stats)
-        print_stats(&c, it, &t0);
+        print_stats(&c, it, &t0, source_value(argv + i, src_end, "--format"));
     if (interrupted && c.partial && status == 0)
         status = 128 + SIGINT; /* what the shell shows for Ctrl-C */
     rn_sink_free(sink);
     rn_free(it);
     rn_sink_free(c.rejects);
     rn_schema_free(c.rejects_schema, NULL);
-    cli_sources_free(&c);
+    cli_keep_free(&c);
     return status;
 }
