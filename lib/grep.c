@@ -349,6 +349,10 @@ static int match_line(grep *g, const rn_record *rec, size_t *pat)
         n = nf ? nf - 1 : 0;
         for (size_t i = 0; i < nf; i++)
             n += rec->fields[i].len;
+        /* An empty record (one empty field) joins to "": no buffer, which
+         * may not exist yet, is touched. */
+        if (n == 0)
+            nf = 0;
         if (grow(&g->base.mem, (void **)&g->join, &g->jcap, n, 256, 1) < 0)
             return rn__iter_fail(&g->base, RN_ENOMEM,
                                  "grep: line %llu: out of memory joining a "
@@ -362,7 +366,7 @@ static int match_line(grep *g, const rn_record *rec, size_t *pat)
                 memcpy(j, rec->fields[i].ptr, rec->fields[i].len);
             j += rec->fields[i].len;
         }
-        p = g->join;
+        p = n ? g->join : "";
     }
     for (size_t i = 0; i < g->nre; i++) {
         int rc = rn__regex_match(&g->re[i], p, n);

@@ -873,10 +873,34 @@ static void test_required_literal(void **state)
     assert_memory_equal(small, "abc", 3);
 }
 
+/* A record with no raw line is matched on its fields joined by ','; an
+ * empty one (found by fuzzing: a groupby's group of an empty key) joins to
+ * "" without touching a buffer that does not exist yet. */
+static void test_empty_record_without_raw(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"k"};
+    rn_schema *s = rn_schema_new(names, 1, NULL);
+    rn_field empty = {"", 0}, word = {"abc", 3};
+    rn_record recs[2] = {{&empty, 1, 1, 0, {NULL, 0}},
+                         {&word, 1, 2, 0, {NULL, 0}}};
+    static const char *const pats[] = {"^$"};
+    rn_grep_opts o = {pats, 1, 0, 0, 0, 0};
+    rn_iter *it = rn_grep_new(rn_array_source_new(s, recs, 2, NULL), &o);
+    const rn_record *rec;
+    assert_int_equal(rn_next(it, &rec), RN_ROW);
+    assert_int_equal(rec->line, 1);
+    assert_int_equal(rec->fields[0].len, 0);
+    assert_int_equal(rn_next(it, &rec), RN_DONE);
+    rn_free(it);
+    rn_schema_free(s, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_chunk_size),
+        cmocka_unit_test(test_empty_record_without_raw),
         cmocka_unit_test(test_option_matrix),
         cmocka_unit_test(test_many_batches),
         cmocka_unit_test(test_against_grep_program),
