@@ -123,17 +123,8 @@ static double decimal_to_double(int64_t units, int scale)
     return d;
 }
 
-bool rn__agg_num_parse(rn__agg_num *v, const char *p, size_t n)
+bool rn__agg_num_parse_other(rn__agg_num *v, const char *p, size_t n)
 {
-    if (n == 0)
-        return false;
-    v->p = p;
-    v->n = n;
-    v->have_d = false;
-    if (rn__parse_decimal(p, n, &v->units, &v->scale) == RN_OK) {
-        v->exact = true;
-        return true;
-    }
     v->exact = false;
     /* NaN is a marker of missing data more often than a value, and it
      * would poison min, max, sums and means alike. */
@@ -190,7 +181,7 @@ static double dabs(double x)
     return x < 0 ? -x : x;
 }
 
-void rn__agg_sum_add(rn__agg_sum *s, rn__agg_num *v)
+void rn__agg_sum_add_any(rn__agg_sum *s, rn__agg_num *v)
 {
     s->n++;
     if (!s->inexact) {

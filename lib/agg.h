@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "hash.h"
+#include "num.h"
 #include "runnel.h"
 
 #include <stdbool.h>
@@ -74,7 +75,10 @@ typedef struct rn__agg_num {
 /** Reads p[0..n) as a number: an exact decimal when it is one, else any
  *  number rn__parse_double takes except NaN. Returns false for anything
  *  else ("", "n/a", "nan"), which numeric aggregates skip. */
-bool rn__agg_num_parse(rn__agg_num *v, const char *p, size_t n);
+static inline bool rn__agg_num_parse(rn__agg_num *v, const char *p,
+                                     size_t n);
+/* The part of rn__agg_num_parse() for what is not an exact decimal. */
+bool rn__agg_num_parse_other(rn__agg_num *v, const char *p, size_t n);
 
 /** The value as a correctly rounded double (computed once). */
 double rn__agg_num_double(rn__agg_num *v);
@@ -91,7 +95,9 @@ typedef struct rn__agg_sum {
     bool inexact;   /* the sum has switched to s + c */
 } rn__agg_sum;
 
-void rn__agg_sum_add(rn__agg_sum *s, rn__agg_num *v);
+static inline void rn__agg_sum_add(rn__agg_sum *s, rn__agg_num *v);
+/* rn__agg_sum_add() for every case; the inline one takes the common one. */
+void rn__agg_sum_add_any(rn__agg_sum *s, rn__agg_num *v);
 /** The sum: an exact decimal at the largest scale seen, or the shortest
  *  double; "" when no number was added. Returns the length. */
 size_t rn__agg_sum_format(const rn__agg_sum *s, char *buf);
@@ -185,5 +191,37 @@ int rn__agg_values_add(rn__agg_values *t, rn__agg_set *st, uint32_t set,
 rn_field rn__agg_values_get(const rn__agg_values *t, uint32_t id);
 size_t rn__agg_values_bytes(const rn__agg_values *t);
 void rn__agg_values_free(rn__agg_values *t);
+
+/* ---- inline hot paths ---------------------------------------------------- */
+
+/* groupby calls these once per record and value: inline, so that the
+ * common case (an exact decimal added at the scale the sum already has)
+ * pays no call. */
+
+static inline bool rn__agg_num_parse(rn__agg_num *v, const char *p, size_t n)
+{
+    if (n == 0)
+        return false;
+    v->p = p;
+    v->n = n;
+    v->have_d = false;
+    if (rn__parse_decimal(p, n, &v->units, &v->scale) == RN_OK) {
+        v->exact = true;
+        return true;
+    }
+    return rn__agg_num_parse_other(v, p, n);
+}
+
+static inline void rn__agg_sum_add(rn__agg_sum *s, rn__agg_num *v)
+{
+    int64_t a = s->units, u = v->units;
+    if (!s->inexact && v->exact && v->scale == s->scale &&
+        (u >= 0 ? a <= INT64_MAX - u : a >= INT64_MIN - u)) {
+        s->units = a + u;
+        s->n++;
+        return;
+    }
+    rn__agg_sum_add_any(s, v);
+}
 
 #endif /* RN_AGG_H */

@@ -1,14 +1,21 @@
 /*
  * csv.c - the CSV/TSV reader: RFC 4180 records out of blocks, in batches.
  *
- * Input is cut into units: a line up to '\n' (CRLF counts as one end), or up
- * to a bare '\r', which libcsv also treats as a record end. A unit with no
- * quote character, met while libcsv is not inside a record, is split at the
- * delimiters into views of the block: no copy (the fast path). Every other
- * unit is fed to libcsv, the reference parser, so libcsv alone decides how
- * quotes work and where a quoted record ends; its fields are copied into the
- * batch's byte pool. A unit holds at most one record end, so each unit adds
- * at most one record to the batch.
+ * The fast path (csv_scan.c) cuts whole records out of a block along SIMD
+ * bitmasks of delimiters, quotes and line ends: fields are views of the
+ * block, quoted ones too, except those with doubled quotes, which are
+ * unescaped into the batch's byte pool. It takes only plainly RFC 4180
+ * records and declines the rest before keeping anything of them. A declined
+ * record is read as units, as the reader did before the fast path: a unit
+ * is a line up to '\n' (CRLF counts as one end), or up to a bare '\r', which
+ * libcsv also treats as a record end. A unit with no quote character, met
+ * while libcsv is not inside a record, is split at the delimiters into views
+ * of the block (fast_unit); every other unit is fed to libcsv, the reference
+ * parser, so libcsv alone decides how doubtful quoting works and where such
+ * a record ends; its fields are copied into the byte pool. A unit holds at
+ * most one record end, so each unit adds at most one record to the batch.
+ * rn__csv_new_path() can turn the fast path off, or force a scanner, so that
+ * tests compare the paths record for record.
  *
  * Invariants, as in lines.c: the block is refilled, the carry rewritten and
  * the pools grown only at the start of a batch (n == 0), so no yielded view
@@ -19,6 +26,7 @@
 #include "runnel_internal.h"
 
 #include "arena.h"
+#include "csv_scan.h"
 #include "hash.h"
 
 #include <csv.h>
@@ -30,6 +38,7 @@
 #define DEFAULT_MAX_RECORD (64 * RN__MIB)
 #define MIN_FIELDS ((size_t)4096)
 #define MIN_CARRY (4 * RN__KIB)
+#define MIN_SB (4 * RN__KIB)
 #define YIELD 100 /* internal: hand out the batch, then go on */
 
 /* Placed in front of libcsv's buffer so that its realloc and free, which get
@@ -80,6 +89,9 @@ typedef struct csv {
     size_t sbcap, sblen, pend_start;
     pend_field *pend;         /* fields of the libcsv record in progress */
     size_t pendcap, npend;
+
+    int path;                 /* enum rn__csv_path: how lines are split */
+    rn__csv_scan scan;        /* the fast path's scanner */
 
     bool header_pending;      /* the next record names the fields */
     bool priming;             /* the constructor reads just the header */
@@ -501,17 +513,104 @@ static int fast_unit(csv *c, const char *s, size_t len, uint64_t off)
     }
 }
 
+/* ---- the fast path: whole records ------------------------------------------ */
+
+#define DECLINE 101 /* internal: the next record is for the units below */
+
+/* Cuts records out of d[*pos, len) with the scanner (csv_scan.c) up to the
+ * last line end in it (all of it when last) and finishes them into the
+ * batch. Returns RN_OK when that is done, YIELD when the batch must go out
+ * first, DECLINE when the record at *pos is one the fast path leaves to the
+ * units below (libcsv, or the caps' errors), or an error. */
+static int fast_records(csv *c, const char *d, size_t len, size_t *pos,
+                        uint64_t base_off, bool last)
+{
+    size_t lim = len;
+    if (!last) {
+        const char *nl = memrchr(d + *pos, '\n', len - *pos);
+        if (!nl)
+            return RN_OK;
+        lim = (size_t)(nl - d) + 1;
+    }
+    for (;;) {
+        if (c->n == RN__BATCH)
+            return YIELD;
+        rn__csv_cutter io;
+        io.d = d;
+        io.lim = lim;
+        io.last = last;
+        io.base_off = base_off;
+        io.f = c->f;
+        io.fcap = c->fcap;
+        io.ncols = c->schema ? c->ncols : 0;
+        io.max_fields = c->max_fields;
+        io.max_field = c->max_field;
+        io.sb = c->sb;
+        io.sbcap = c->sbcap;
+        io.r = c->r + c->n;
+        io.maxrec = RN__BATCH - c->n;
+        io.pos = *pos;
+        io.line = c->line;
+        io.fn = c->fn;
+        io.sblen = c->sblen;
+        rn__csv_cut_records(&c->scan, &io);
+        /* Records of ncols fields are complete as cut: finish() would only
+         * count them. */
+        c->n += io.nrec;
+        c->base.stats.records_in += io.nrec;
+        c->fn = io.fn;
+        *pos = io.pos;
+        c->line = io.line;
+        /* libcsv has no record in progress, so nothing is pending in sb. */
+        c->sblen = c->pend_start = io.sblen;
+        if (io.stop == RN__CUT_ODD) {
+            const rn__csv_cut *o = &io.odd;
+            int rc = finish(c, o->first, o->nf, o->line, base_off + o->start,
+                            o->quoted ? NULL : d + o->start,
+                            o->quoted ? 0 : o->rawlen);
+            if (rc < 0)
+                return rc;
+        }
+        switch (io.stop) {
+        case RN__CUT_END:
+            return RN_OK;
+        case RN__CUT_DECLINE:
+            return DECLINE;
+        case RN__CUT_ROOM_F:
+            /* fast_unit or libcsv grows the pool for a fresh batch. */
+            return c->n ? YIELD : DECLINE;
+        case RN__CUT_ROOM_SB:
+            if (c->n)
+                return YIELD; /* records of this batch point into sb */
+            if (!grow(&c->base.mem, (void **)&c->sb, &c->sbcap,
+                      io.need < MIN_SB ? MIN_SB : io.need, 1, c->sblen))
+                return oom(c);
+            break;
+        default: /* RN__CUT_FULL, RN__CUT_ODD: the schema may have grown */
+            break;
+        }
+    }
+}
+
 /* ---- units ----------------------------------------------------------------- */
 
-/* Consumes units of d[*pos, len). Stops with RN_OK when the region is used up
- * or only a line without its end remains (unless last: the end of input),
- * YIELD when the batch must go out first, or an error. */
+/* Consumes d[*pos, len): whole records through the fast path where it can,
+ * else unit by unit. Stops with RN_OK when the region is used up or only a
+ * line without its end remains (unless last: the end of input), YIELD when
+ * the batch must go out first, or an error. */
 static int units(csv *c, const char *d, size_t len, size_t *pos,
                  uint64_t base_off, bool last)
 {
     while (*pos < len) {
         if (c->n == RN__BATCH || (c->priming && !c->header_pending))
             return YIELD;
+        if (c->path < RN__CSV_UNITS && !c->in_record && c->bom_done &&
+            !c->header_pending) {
+            int rc = fast_records(c, d, len, pos, base_off, last);
+            if (rc != DECLINE)
+                return rc;
+            /* One unit below, then the fast path again. */
+        }
         const char *s = d + *pos;
         size_t rest = len - *pos;
         const char *nl = memchr(s, '\n', rest);
@@ -539,7 +638,8 @@ static int units(csv *c, const char *d, size_t len, size_t *pos,
         }
         uint64_t off = base_off + *pos;
         int rc;
-        if (c->in_record || memchr(s, c->quote, ulen))
+        if (c->in_record || c->path == RN__CSV_LIBCSV ||
+            memchr(s, c->quote, ulen))
             rc = slow_unit(c, s, ulen + tlen, off);
         else
             rc = fast_unit(c, s, ulen, off);
@@ -739,7 +839,20 @@ static void csv_close(rn_iter *it)
 
 static const rn__iter_vt csv_vt = {"csv", csv_next, csv_close};
 
+int rn__csv_path_of(const rn_iter *it)
+{
+    if (!it || it->vt != &csv_vt)
+        return -1;
+    const csv *c = (const csv *)it;
+    return c->path < RN__CSV_UNITS ? c->scan.kind : c->path;
+}
+
 rn_iter *rn_csv_new(rn_source *src, const rn_csv_opts *o)
+{
+    return rn__csv_new_path(src, o, RN__CSV_AUTO);
+}
+
+rn_iter *rn__csv_new_path(rn_source *src, const rn_csv_opts *o, int path)
 {
     if (!src)
         return NULL;
@@ -764,6 +877,9 @@ rn_iter *rn_csv_new(rn_source *src, const rn_csv_opts *o)
     c->on_reject = o ? o->on_reject : NULL;
     c->reject_ud = o ? o->reject_ud : NULL;
     c->line = 1;
+    c->path = path >= RN__CSV_AUTO && path <= RN__CSV_LIBCSV ? path
+                                                            : RN__CSV_AUTO;
+    rn__csv_scan_init(&c->scan, c->delim, c->quote, c->path);
 
     if (src->status < 0) {
         rn__iter_fail(&c->base, src->status, "%s", src->err);

@@ -5,13 +5,17 @@
  *
  * A record's key is its key fields joined with length prefixes (so ("ab","c")
  * and ("a","bc") differ), hashed once and interned: the bytes are copied into
- * an arena when the group is first seen and never again. Group ids are dense
- * and index pages of fixed-size states (zeroed = empty), laid out per input
- * field so that sum:x and mean:x share one sum and a field is parsed as a
- * number once per record. Nothing is allocated per record except when a new
- * group, a new distinct value or a longer kept value arrives; memory is
- * O(groups + distinct values), never O(records). share needs the total over
- * all groups, so it is computed at the end from the counts, not per record.
+ * an arena when the group is first seen and never again. A key of at most 16
+ * bytes, the common case, is found in a table of its own that holds its
+ * bytes in two words and points at the group's state, with no call and no
+ * memcmp; the interner is asked only for new or longer keys. Group ids are
+ * dense and index pages of fixed-size states (zeroed = empty), laid out per
+ * input field so that sum:x and mean:x share one sum and a field is parsed
+ * as a number once per record. Nothing is allocated per record except when
+ * a new group, a new distinct value or a longer kept value arrives; memory
+ * is O(groups + distinct values), never O(records). share needs the total
+ * over all groups, so it is computed at the end from the counts, not per
+ * record.
  */
 #include "agg.h"
 #include "intern.h"
@@ -61,6 +65,20 @@ typedef struct group_head {
 
 enum { ST_DRAIN, ST_EMIT };
 
+/* Keys of at most SHORT_KEY bytes, most group keys, are looked up first in
+ * a table of their own whose entries hold the key's bytes as two words: a
+ * lookup is one multiply and three compares, with no call and no memcmp.
+ * It holds every short key the interner holds, with the same id; the
+ * interner stays the owner of keys and ids, and takes the long keys. */
+#define SHORT_KEY 16
+
+typedef struct short_key {
+    uint64_t w0, w1; /* the key's bytes, as short_words() reads them */
+    uint32_t len1;   /* its length + 1; 0 marks an empty slot */
+    uint32_t gid;    /* its group */
+    unsigned char *st; /* the group's state */
+} short_key;
+
 typedef struct groupby {
     rn_iter base;
     const char *what;        /* "groupby" or "count-by", for messages */
@@ -81,6 +99,8 @@ typedef struct groupby {
     size_t max_groups;
     uint64_t max_distinct;
     rn__interner keys;       /* joined key -> group id */
+    short_key *sk;           /* short keys -> group id, in front of keys */
+    size_t skcap, skn;       /* its slots (0 or a power of two), entries */
     char *kbuf;              /* the joined key being built */
     size_t kcap;
     unsigned char **pages;   /* GROUPS_PER_PAGE states each */
@@ -395,13 +415,101 @@ static int key_of(groupby *g, const rn_record *r, rn_field *key)
     return RN_OK;
 }
 
-/* The group of key, made (with an empty state) when new. */
-static int group_of(groupby *g, rn_field key, size_t *id)
+/* ---- short keys ---------------------------------------------------------- */
+
+static inline uint64_t read32(const char *p)
 {
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The n <= SHORT_KEY bytes at p as two words that, with n, tell keys apart:
+ * four 4-byte reads at 0, min(4, n - 4), min(8, n - 4) and n - 4, which
+ * overlap as needed to cover every byte and never leave [p, p + n); the
+ * offsets are picked without a branch, as key lengths are unpredictable.
+ * Keys under 4 bytes are put together byte by byte. */
+static inline void short_words(const char *p, size_t n, uint64_t *w0,
+                               uint64_t *w1)
+{
+    if (RN__LIKELY(n >= 4)) {
+        size_t o1 = n < 8 ? n - 4 : 4, o2 = n < 12 ? n - 4 : 8;
+        *w0 = read32(p) | read32(p + o1) << 32;
+        *w1 = read32(p + o2) | read32(p + n - 4) << 32;
+        return;
+    }
+    uint64_t a = 0;
+    for (size_t i = 0; i < n; i++)
+        a |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    *w0 = a;
+    *w1 = 0;
+}
+
+/* Mixes the words and the length so that every bit moves the low bits, which
+ * pick the slot: a 64x64->128-bit multiply folded by xor. */
+static inline uint64_t short_hash(uint64_t w0, uint64_t w1, size_t n)
+{
+    uint64_t a = w0 ^ UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t b = w1 ^ UINT64_C(0xc2b2ae3d27d4eb4f) ^ ((uint64_t)n << 56);
+#if defined(__SIZEOF_INT128__)
+    __extension__ typedef unsigned __int128 u128;
+    u128 r = (u128)a * b;
+    uint64_t h = (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    uint64_t h = a * UINT64_C(0xbf58476d1ce4e5b9) ^ (b + (a >> 29));
+    h = (h ^ (h >> 31)) * UINT64_C(0x94d049bb133111eb);
+#endif
+    return h ^ (h >> 29);
+}
+
+/* Makes room for one more short key (at most half the slots full). RN_OK or
+ * RN_ENOMEM with the table as it was. */
+static int short_reserve(groupby *g)
+{
+    if (g->skn + 1 <= g->skcap / 2)
+        return RN_OK;
+    size_t cap = g->skcap ? g->skcap * 2 : 256; /* few collisions */
+    if (cap > SIZE_MAX / 2 / sizeof(short_key))
+        return RN_ENOMEM;
+    short_key *t = rn__calloc(&g->base.mem, cap * sizeof *t);
+    if (!t)
+        return RN_ENOMEM;
+    for (size_t i = 0; i < g->skcap; i++) {
+        const short_key *e = &g->sk[i];
+        if (!e->len1)
+            continue;
+        size_t j = (size_t)short_hash(e->w0, e->w1, e->len1 - 1) & (cap - 1);
+        while (t[j].len1)
+            j = (j + 1) & (cap - 1);
+        t[j] = *e;
+    }
+    rn__free(&g->base.mem, g->sk, g->skcap * sizeof *g->sk);
+    g->sk = t;
+    g->skcap = cap;
+    return RN_OK;
+}
+
+/* The slow part of group_of(): a long key, or a short key not seen yet
+ * (the short table has them all), whose slot there is slot. */
+static int group_new(groupby *g, rn_field key, uint64_t w0, uint64_t w1,
+                     size_t slot, size_t *id, unsigned char **st)
+{
+    bool is_short = key.len <= SHORT_KEY;
+    if (is_short) {
+        /* Room first, so that a failure leaves nothing half added. */
+        if (g->skn + 1 > g->skcap / 2) {
+            if (short_reserve(g) != RN_OK)
+                return RN_ENOMEM;
+            slot = (size_t)short_hash(w0, w1, key.len) & (g->skcap - 1);
+            while (g->sk[slot].len1)
+                slot = (slot + 1) & (g->skcap - 1);
+        }
+    }
     uint32_t gid;
     int rc = rn__intern(&g->keys, key.ptr, key.len, &gid);
-    if (RN__LIKELY(rc == RN_OK && gid < g->ngroups)) {
+    if (rc == RN_OK && gid < g->ngroups) {
         *id = gid;
+        *st = state_of(g, gid);
         return RN_OK;
     }
     if (rc == RN_ETOOBIG || (rc == RN_OK && gid >= g->max_groups))
@@ -430,7 +538,49 @@ static int group_of(groupby *g, rn_field key, size_t *id)
         g->npages++;
     }
     *id = g->ngroups++;
+    *st = state_of(g, *id);
+    if (is_short) {
+        /* Pages never move, so the entry can point at the state. */
+        short_key *e = &g->sk[slot];
+        e->w0 = w0;
+        e->w1 = w1;
+        e->len1 = (uint32_t)key.len + 1;
+        e->gid = (uint32_t)*id;
+        e->st = *st;
+        g->skn++;
+    }
     return RN_OK;
+}
+
+/* The group of key and its state, made (empty) when new. Inline in the
+ * per-record loop, whose cost it mostly is; group_new() is the cold rest. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int group_of(groupby *g, rn_field key, size_t *id,
+                           unsigned char **st)
+{
+    uint64_t w0 = 0, w1 = 0;
+    size_t slot = 0;
+    if (RN__LIKELY(key.len <= SHORT_KEY && g->skcap != 0)) {
+        short_words(key.ptr, key.len, &w0, &w1);
+        uint32_t len1 = (uint32_t)key.len + 1;
+        size_t mask = g->skcap - 1;
+        for (slot = (size_t)short_hash(w0, w1, key.len) & mask;;
+             slot = (slot + 1) & mask) {
+            const short_key *e = &g->sk[slot];
+            if (RN__LIKELY(e->w0 == w0 && e->w1 == w1 && e->len1 == len1)) {
+                *id = e->gid;
+                *st = e->st;
+                return RN_OK;
+            }
+            if (!e->len1)
+                break;
+        }
+    } else if (key.len <= SHORT_KEY) {
+        short_words(key.ptr, key.len, &w0, &w1); /* the first key */
+    }
+    return group_new(g, key, w0, w1, slot, id, st);
 }
 
 /* Updates the states of group id with one column's value. */
@@ -493,11 +643,11 @@ static int absorb(groupby *g, const rn_batch *b)
         const rn_record *r = &b->recs[k];
         rn_field key;
         size_t id;
+        unsigned char *st;
         int rc = key_of(g, r, &key);
         if (rc == RN_OK)
-            rc = group_of(g, key, &id);
+            rc = group_of(g, key, &id, &st);
         if (rc == RN_OK) {
-            unsigned char *st = state_of(g, id);
             ((group_head *)st)->count++;
             for (size_t i = 0; i < g->ncols && rc == RN_OK; i++)
                 rc = update(g, &g->cols[i], st, id,
@@ -650,7 +800,8 @@ static int finish(groupby *g)
     size_t id;
     if (g->nkeys == 0 && g->ngroups == 0) {
         rn_field none = {"", 0};
-        if ((rc = group_of(g, none, &id)) != RN_OK)
+        unsigned char *st;
+        if ((rc = group_of(g, none, &id, &st)) != RN_OK)
             return rc;
     }
     /* Every record that reached groupby is in exactly one group's count. */
@@ -835,6 +986,7 @@ static void groupby_close(rn_iter *it)
     rn__free(mem, g->fields, n * w * sizeof *g->fields);
     rn__free(mem, g->text, n * (g->ntext ? g->ntext : 1) * RN__AGG_FMT_MAX);
     rn__intern_free(&g->keys);
+    rn__free(mem, g->sk, g->skcap * sizeof *g->sk);
     rn__agg_values_free(&g->values);
     rn__schema_free(mem, g->schema);
     rn__arena_free(&g->meta);

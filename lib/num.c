@@ -101,7 +101,8 @@ int rn__parse_i64(const char *p, size_t n, int64_t *out)
     return RN_OK;
 }
 
-int rn__parse_decimal(const char *p, size_t n, int64_t *units, int *scale)
+int rn__parse_decimal_loop(const char *p, size_t n, int64_t *units,
+                           int *scale)
 {
     size_t i = 0;
     bool neg = false;

@@ -1,8 +1,11 @@
 /*
  * test_csv.c - the CSV reader against libcsv driven directly (the reference,
  * fed the whole input at once), at every chunk size from 1 byte up, on fixed
- * and random adversarial inputs; RFC 4180 cases spelled out; headers, ragged
- * rows, --strict and rejects, caps, allocation failures, constant memory.
+ * and random adversarial inputs; its fast path (SIMD and scalar scanners)
+ * against the same reader without it, record for record, position and raw
+ * view included, and against libcsv fed every line; the scanners' masks
+ * against each other; RFC 4180 cases spelled out; headers, ragged rows,
+ * --strict and rejects, caps, allocation failures, constant memory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +14,8 @@
 #include <cmocka.h>
 
 #include "support.h"
+
+#include "csv_scan.h"
 
 #include <csv.h>
 #include <stdio.h>
@@ -124,6 +129,19 @@ static char *collect(rn_iter *it, size_t *nrec, int *status)
     return t.p;
 }
 
+/* Every way the reader can split records: the fast path with each scanner,
+ * the units without it, and libcsv for every line. */
+static const int all_paths[] = {RN__CSV_AUTO,  RN__CSV_SCALAR, RN__CSV_SSE2,
+                                RN__CSV_AVX2,  RN__CSV_UNITS,  RN__CSV_LIBCSV};
+#define NPATHS (sizeof all_paths / sizeof *all_paths)
+
+static void dump_input(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%02x ", (unsigned char)s[i]);
+    fprintf(stderr, "\n");
+}
+
 static void expect_same_as_libcsv(const char *s, size_t n, size_t chunk,
                                   char delim)
 {
@@ -132,21 +150,24 @@ static void expect_same_as_libcsv(const char *s, size_t n, size_t chunk,
     rn_csv_opts o = {0};
     o.no_header = 1;
     o.delimiter = delim;
-    rn_iter *it = rn_csv_new(tst_chunked_source(s, n, chunk, NULL), &o);
-    int rc;
-    char *got = collect(it, &got_n, &rc);
-    if (rc != RN_DONE || strcmp(want, got) != 0) {
-        fprintf(stderr, "chunk %zu, input (%zu bytes):\n", chunk, n);
-        for (size_t i = 0; i < n; i++)
-            fprintf(stderr, "%02x ", (unsigned char)s[i]);
-        fprintf(stderr, "\nstatus %d %s\n", rc, rn_errmsg(it));
+    for (size_t k = 0; k < NPATHS; k++) {
+        rn_iter *it = rn__csv_new_path(tst_chunked_source(s, n, chunk, NULL),
+                                       &o, all_paths[k]);
+        int rc;
+        char *got = collect(it, &got_n, &rc);
+        if (rc != RN_DONE || strcmp(want, got) != 0) {
+            fprintf(stderr, "path %d, chunk %zu, input (%zu bytes):\n",
+                    all_paths[k], chunk, n);
+            dump_input(s, n);
+            fprintf(stderr, "status %d %s\n", rc, rn_errmsg(it));
+        }
+        assert_int_equal(rc, RN_DONE);
+        assert_int_equal(got_n, want_n);
+        assert_string_equal(got, want);
+        rn_free(it);
+        free(got);
     }
-    assert_int_equal(rc, RN_DONE);
-    assert_int_equal(got_n, want_n);
-    assert_string_equal(got, want);
-    rn_free(it);
     free(want);
-    free(got);
 }
 
 static const char *const samples[] = {
@@ -616,6 +637,401 @@ static void test_constant_memory(void **state)
     assert_int_equal(small, big);
 }
 
+/* ---- the fast path against the reader without it ------------------------ */
+
+/* Rejects as text, in the order they come. */
+typedef struct reject_log {
+    text t;
+    bool raw; /* with the raw bytes */
+} reject_log;
+
+static void log_reject(void *ud, const char *source, uint64_t line,
+                       uint64_t off, const char *reason, const char *raw,
+                       size_t rawlen)
+{
+    reject_log *l = ud;
+    char head[256];
+    int k = snprintf(head, sizeof head, "reject %s %llu %llu %s", source,
+                     (unsigned long long)line, (unsigned long long)off,
+                     reason);
+    put(&l->t, head, (size_t)k);
+    if (l->raw) {
+        k = snprintf(head, sizeof head, " %zu:", rawlen);
+        put(&l->t, head, (size_t)k);
+        put(&l->t, raw, rawlen);
+    }
+    put(&l->t, "\n", 1);
+}
+
+/* Everything a run shows, as text: each record's line, offset, raw view
+ * (with_raw) and fields, length-prefixed; the final status, message,
+ * counters and field names; then the rejects. */
+static char *transcript(const char *s, size_t n, size_t chunk,
+                        const rn_csv_opts *opts, int path, bool with_raw)
+{
+    rn_csv_opts o = *opts;
+    reject_log rl;
+    memset(&rl, 0, sizeof rl);
+    put(&rl.t, "", 0);
+    rl.raw = with_raw;
+    if (o.on_reject) {
+        o.on_reject = log_reject;
+        o.reject_ud = &rl;
+    }
+    rn_iter *it =
+        rn__csv_new_path(tst_chunked_source(s, n, chunk, NULL), &o, path);
+    assert_non_null(it);
+    text t;
+    memset(&t, 0, sizeof t);
+    put(&t, "", 0);
+    char buf[640];
+    const rn_record *rec;
+    int rc, k;
+    while ((rc = rn_next(it, &rec)) == RN_ROW) {
+        k = snprintf(buf, sizeof buf, "L%llu O%llu N%zu",
+                     (unsigned long long)rec->line,
+                     (unsigned long long)rec->offset, rec->nfields);
+        put(&t, buf, (size_t)k);
+        if (with_raw) {
+            if (rec->raw.ptr) {
+                k = snprintf(buf, sizeof buf, " R%zu:", rec->raw.len);
+                put(&t, buf, (size_t)k);
+                put(&t, rec->raw.ptr, rec->raw.len);
+            } else {
+                assert_int_equal(rec->raw.len, 0);
+                put(&t, " R-", 3);
+            }
+        }
+        for (size_t i = 0; i < rec->nfields; i++) {
+            k = snprintf(buf, sizeof buf, " %zu:", rec->fields[i].len);
+            put(&t, buf, (size_t)k);
+            put(&t, rec->fields[i].ptr, rec->fields[i].len);
+        }
+        put(&t, "\n", 1);
+    }
+    rn_stats st;
+    rn_stats_of(it, &st);
+    k = snprintf(buf, sizeof buf,
+                 "END %d [%s] in %llu out %llu fixed %llu rejected %llu\n",
+                 rc, rn_errmsg(it), (unsigned long long)st.records_in,
+                 (unsigned long long)st.records_out,
+                 (unsigned long long)st.fixed,
+                 (unsigned long long)st.rejected);
+    put(&t, buf, (size_t)k);
+    const rn_schema *sc = rn_schema_of(it);
+    for (size_t i = 0; i < rn_schema_count(sc); i++) {
+        rn_field f = rn_schema_name(sc, i);
+        put(&t, f.ptr, f.len);
+        put(&t, ",", 1);
+    }
+    put(&t, "\n", 1);
+    put(&t, rl.t.p, rl.t.len);
+    free(rl.t.p);
+    rn_free(it);
+    return t.p;
+}
+
+/* The fast path with each scanner gives exactly what the reader gives
+ * without it; libcsv for every line gives the same records but for the raw
+ * views (it keeps none), when no cap is set (the caps' errors differ). */
+static void expect_paths_agree(const char *s, size_t n, size_t chunk,
+                               const rn_csv_opts *o)
+{
+    char *want = transcript(s, n, chunk, o, RN__CSV_UNITS, true);
+    char *want_noraw = transcript(s, n, chunk, o, RN__CSV_UNITS, false);
+    for (size_t k = 0; k < NPATHS; k++) {
+        int path = all_paths[k];
+        if (path == RN__CSV_UNITS)
+            continue;
+        bool lib = path == RN__CSV_LIBCSV;
+        if (lib && (o->max_field_bytes || o->max_fields))
+            continue;
+        char *got = transcript(s, n, chunk, o, path, !lib);
+        const char *cmp = lib ? want_noraw : want;
+        if (strcmp(cmp, got) != 0) {
+            fprintf(stderr,
+                    "path %d differs: chunk %zu, delim %02x quote %02x "
+                    "strict %d header %d caps %zu/%zu, input (%zu bytes):\n",
+                    path, chunk, (unsigned char)o->delimiter,
+                    (unsigned char)o->quote, o->strict, !o->no_header,
+                    o->max_field_bytes, o->max_fields, n);
+            dump_input(s, n);
+            fprintf(stderr, "want:\n%s\ngot:\n%s\n", cmp, got);
+        }
+        assert_string_equal(got, cmp);
+        free(got);
+    }
+    free(want);
+    free(want_noraw);
+}
+
+/* The option sets the differential tests run with. */
+static rn_csv_opts opts_case(int i)
+{
+    rn_csv_opts o;
+    memset(&o, 0, sizeof o);
+    switch (i) {
+    case 0: /* plain, no header */
+        o.no_header = 1;
+        break;
+    case 1: /* a header, so ragged rows widen the schema */
+        break;
+    case 2: /* --strict with rejects */
+        o.strict = 1;
+        o.on_reject = log_reject;
+        break;
+    case 3: /* --strict without: the first bad row stops the run */
+        o.strict = 1;
+        o.no_header = 1;
+        break;
+    case 4: /* TSV and another quote */
+        o.delimiter = '\t';
+        o.quote = '\'';
+        o.no_header = 1;
+        break;
+    case 5: /* a delimiter that is a letter */
+        o.delimiter = 'a';
+        o.no_header = 1;
+        break;
+    default: /* small caps */
+        o.max_field_bytes = 3;
+        o.max_fields = 3;
+        o.no_header = 1;
+        break;
+    }
+    return o;
+}
+#define NOPTS 7
+
+/* Samples for the paths: those above, plus records around the fast path's
+ * edges (64-byte words, quotes it declines, CRs, long lines). */
+static const char *const edge_samples[] = {
+    "id,date,category,amount,customer,note\n"
+    "1,2024-03-14,games,1250.64,c25908,query\n"
+    "2,2024-04-26,\"Baby, Kids\",1495.98,c33989,queue\n"
+    "3,2024-08-04,books,929.25,c02997,\"said \"\"thanks\"\"\"\n"
+    "4,2024-06-10,\"kitchen\",158.93,c29283,\"two\nlines\"\n"
+    "5,2024-06-10,toys,,c29283,\n",
+    "\"a\"b,c\n\"x\" ,y\nq\"r,s\n\"\"\"\",\"\"\n\"open\n",
+    "a,\"b\r\nc\",d\r\ne,f\rg,h\r\r\n\"\"\r",
+    "0123456789012345678901234567890123456789012345678901234567890,2\n"
+    "\"0123456789012345678901234567890123456789012345678901234567890\","
+    "\"\n\"\n"
+    "x,\"y\"\"0123456789012345678901234567890123456789012345678901234\"\n",
+    "1,2,3\n1,2\n1,2,3,4\n,\n\n\"\",\"\",\"\"\n1,2,3",
+    "h\n\"ends\"",
+    "h\n\"ends\"\"\"",
+    "h\n\"open",
+    "a\tb\n'x\ty'\t''''\n'q'\tz\n",
+};
+
+static void test_fast_path_every_chunk_size(void **state)
+{
+    (void)state;
+    for (int oi = 0; oi < NOPTS; oi++) {
+        rn_csv_opts o = opts_case(oi);
+        for (size_t k = 0; k < sizeof samples / sizeof *samples; k++) {
+            size_t n = strlen(samples[k]);
+            for (size_t chunk = 1; chunk <= n + 1; chunk++)
+                expect_paths_agree(samples[k], n, chunk, &o);
+        }
+        for (size_t k = 0; k < sizeof edge_samples / sizeof *edge_samples;
+             k++) {
+            size_t n = strlen(edge_samples[k]);
+            for (size_t chunk = 1; chunk <= n + 1; chunk++)
+                expect_paths_agree(edge_samples[k], n, chunk, &o);
+        }
+    }
+}
+
+/* Random records: fields plain, quoted, quoted with doubled quotes or line
+ * ends, or broken, of lengths that cross 64-byte words. */
+static size_t random_csv(uint64_t *seed, char *buf, size_t cap, char delim,
+                         char quote)
+{
+    size_t n = 0;
+    size_t nrec = tst_rnd(seed) % 12;
+    for (size_t r = 0; r < nrec && n + 1024 < cap; r++) {
+        size_t nf = 1 + tst_rnd(seed) % 5;
+        for (size_t f = 0; f < nf; f++) {
+            uint64_t kind = tst_rnd(seed) % 16;
+            size_t len = tst_rnd(seed) % 4 ? tst_rnd(seed) % 6
+                                           : tst_rnd(seed) % 90;
+            const char *fill = "abxyz 09";
+            if (kind >= 10)
+                buf[n++] = quote;
+            for (size_t i = 0; i < len; i++) {
+                uint64_t x = tst_rnd(seed) % 64;
+                char c = fill[x % 8];
+                if (kind >= 10 && x == 0) {
+                    buf[n++] = quote;
+                    c = quote; /* doubled */
+                } else if (kind >= 13 && x == 1) {
+                    c = '\n';
+                } else if (kind >= 13 && x == 2) {
+                    c = delim;
+                } else if (kind == 15 && x == 3) {
+                    c = quote; /* lone: libcsv's to judge */
+                } else if (kind == 9 && x == 4) {
+                    c = quote; /* inside a plain field */
+                } else if (kind == 8 && x == 5) {
+                    c = '\r';
+                }
+                buf[n++] = c;
+            }
+            if (kind >= 10 && tst_rnd(seed) % 16)
+                buf[n++] = quote;
+            if (kind == 14 && tst_rnd(seed) % 2)
+                buf[n++] = 'j'; /* text after the closing quote */
+            if (f + 1 < nf)
+                buf[n++] = delim;
+        }
+        uint64_t end = tst_rnd(seed) % 8;
+        if (end == 0) {
+            buf[n++] = '\r';
+            buf[n++] = '\n';
+        } else if (end == 1) {
+            buf[n++] = '\r';
+        } else if (end == 2 && r + 1 == nrec) {
+            /* no line end at the end */
+        } else {
+            buf[n++] = '\n';
+        }
+    }
+    return n;
+}
+
+static void test_fast_path_random(void **state)
+{
+    (void)state;
+    static char buf[8192];
+    uint64_t seed = 7;
+    for (int iter = 0; iter < 1500; iter++) {
+        rn_csv_opts o = opts_case(iter % NOPTS);
+        char delim = o.delimiter ? o.delimiter : ',';
+        char quote = o.quote ? o.quote : '"';
+        size_t n = random_csv(&seed, buf, sizeof buf, delim, quote);
+        if (iter % 50 == 0) {
+            /* Now and then, every chunk size. */
+            for (size_t chunk = 1; chunk <= n + 1; chunk++)
+                expect_paths_agree(buf, n, chunk, &o);
+            continue;
+        }
+        size_t chunks[] = {1, 2, 3, 7, 63, 64, 65, 4096};
+        for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++)
+            expect_paths_agree(buf, n, chunks[c], &o);
+        if (delim == ',' && quote == '"' && !o.max_fields)
+            expect_same_as_libcsv(buf, n, 1 + (size_t)iter % 97, ',');
+    }
+    /* The adversarial alphabet of test_random_inputs_same_as_libcsv. */
+    const char alphabet[] = "ab,,\"\"\n\r ;";
+    for (int iter = 0; iter < 1500; iter++) {
+        size_t n = tst_rnd(&seed) % 300;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = alphabet[tst_rnd(&seed) % (sizeof alphabet - 1)];
+        rn_csv_opts o = opts_case(iter % NOPTS);
+        size_t chunks[] = {1, 5, 64, 1000};
+        for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++)
+            expect_paths_agree(buf, n, chunks[c], &o);
+    }
+}
+
+/* Naive masks: bit j of word i when p[64 i + j] is one of the set. */
+static void naive_masks(const unsigned char *p, size_t nchunks,
+                        const unsigned char set[4], uint64_t *out)
+{
+    for (size_t i = 0; i < nchunks; i++) {
+        out[i] = 0;
+        for (unsigned j = 0; j < 64; j++) {
+            unsigned char c = p[64 * i + j];
+            if (c == set[0] || c == set[1] || c == set[2] || c == set[3])
+                out[i] |= UINT64_C(1) << j;
+        }
+    }
+}
+
+static void test_scanners_same_masks(void **state)
+{
+    (void)state;
+    unsigned char buf[64 * 9 + 8];
+    uint64_t seed = 99, want[9], got[9];
+    const unsigned char delims[] = {',', '\t', ';', 'a', 0xff, 0x80, ' '};
+    const unsigned char quotes[] = {'"', '\'', 0x7f, 'b', 0x81, 0x01, '"'};
+    for (int iter = 0; iter < 2000; iter++) {
+        size_t d = (size_t)iter % sizeof delims;
+        for (size_t i = 0; i < sizeof buf; i++) {
+            uint64_t x = tst_rnd(&seed);
+            /* Mostly the bytes that matter and their neighbours. */
+            const unsigned char pick[] = {delims[d], quotes[d], '\r', '\n',
+                                          (unsigned char)(delims[d] + 1),
+                                          (unsigned char)(quotes[d] - 1),
+                                          (unsigned char)(x >> 8), 0};
+            buf[i] = pick[x % 8];
+        }
+        size_t nchunks = 1 + (size_t)iter % 9;
+        size_t off = (size_t)iter % 8; /* unaligned starts too */
+        rn__csv_scan s;
+        rn__csv_scan_init(&s, delims[d], quotes[d], RN__CSV_SCALAR);
+        naive_masks(buf + off, nchunks, s.set, want);
+        const int kinds[] = {RN__CSV_SCALAR, RN__CSV_SSE2, RN__CSV_AVX2,
+                             RN__CSV_AUTO};
+        for (size_t k = 0; k < 4; k++) {
+            rn__csv_scan_init(&s, delims[d], quotes[d], kinds[k]);
+            memset(got, 0xa5, sizeof got);
+            s.masks(buf + off, nchunks, s.set, got);
+            assert_memory_equal(got, want, nchunks * sizeof *got);
+        }
+    }
+}
+
+static void test_paths_chosen(void **state)
+{
+    (void)state;
+    const char *s = "a,b\n1,2\n";
+    rn_iter *it = rn__csv_new_path(rn_source_mem(s, strlen(s), NULL), NULL,
+                                   RN__CSV_SCALAR);
+    assert_int_equal(rn__csv_path_of(it), RN__CSV_SCALAR);
+    rn_free(it);
+    it = rn__csv_new_path(rn_source_mem(s, strlen(s), NULL), NULL,
+                          RN__CSV_LIBCSV);
+    assert_int_equal(rn__csv_path_of(it), RN__CSV_LIBCSV);
+    rn_free(it);
+    it = rn_csv_new(rn_source_mem(s, strlen(s), NULL), NULL);
+    int kind = rn__csv_path_of(it);
+#if defined(__x86_64__) && defined(__GNUC__)
+    assert_int_equal(kind, __builtin_cpu_supports("avx2") ? RN__CSV_AVX2
+                                                          : RN__CSV_SSE2);
+#else
+    assert_int_equal(kind, RN__CSV_SCALAR);
+#endif
+    rn_free(it);
+    it = rn_count_new(rn_csv_new(rn_source_mem(s, strlen(s), NULL), NULL));
+    assert_int_equal(rn__csv_path_of(it), -1); /* not a CSV reader */
+    rn_free(it);
+}
+
+/* The fast path takes plainly quoted fields without copying them, and
+ * unescapes doubled quotes into its own bytes. */
+static void test_fast_path_views(void **state)
+{
+    (void)state;
+    const char *s = "h1,h2,h3\n\"a,b\",\"c\"\"d\",e\n";
+    size_t n = strlen(s);
+    rn_iter *it = rn_csv_new(rn_source_mem(s, n, NULL), NULL);
+    const rn_record *rec;
+    assert_int_equal(rn_next(it, &rec), RN_ROW);
+    assert_int_equal(rec->nfields, 3);
+    assert_ptr_equal(rec->fields[0].ptr, s + 10);
+    assert_int_equal(rec->fields[0].len, 3);
+    assert_int_equal(rec->fields[1].len, 3);
+    assert_memory_equal(rec->fields[1].ptr, "c\"d", 3);
+    assert_ptr_equal(rec->fields[2].ptr, s + 22);
+    assert_null(rec->raw.ptr); /* it has quotes: no raw view */
+    assert_int_equal(rec->line, 2);
+    assert_int_equal(rec->offset, 9);
+    rn_free(it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +1048,11 @@ int main(void)
         cmocka_unit_test(test_record_positions),
         cmocka_unit_test(test_failing_allocator),
         cmocka_unit_test(test_constant_memory),
+        cmocka_unit_test(test_fast_path_every_chunk_size),
+        cmocka_unit_test(test_fast_path_random),
+        cmocka_unit_test(test_scanners_same_masks),
+        cmocka_unit_test(test_paths_chosen),
+        cmocka_unit_test(test_fast_path_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,7 @@
  * read through the CSV reader at every chunk size for small inputs; exact
  * decimal sums and the switch to compensated doubles; modes, distinct,
  * first/last, shares, keys, skipped values, errors, caps, allocation failures and
- * constant memory.
+ * constant memory; keys of every length around the short-key table's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1130,6 +1130,94 @@ static void test_constant_memory(void **state)
     assert_int_equal(small, big);
 }
 
+/* Keys of every length around the short-key table's (0 to 40 bytes), that
+ * differ from each other in one byte at any position, or only in length,
+ * with NUL and high bytes, and enough of them that the table grows several
+ * times: counts per key in first-seen order, against a naive count. */
+static void test_key_lengths(void **state)
+{
+    (void)state;
+    enum { MAXK = 1200, MAXLEN = 40 };
+    static char keys[MAXK][MAXLEN];
+    static size_t klen[MAXK];
+    size_t nk = 0;
+    for (size_t len = 0; len <= MAXLEN && nk < MAXK; len++) {
+        char base[MAXLEN];
+        for (size_t i = 0; i < len; i++)
+            base[i] = (char)("xY0\x01\xff\x80 z"[(i * 5 + len) % 8]);
+        memcpy(keys[nk], base, len);
+        klen[nk++] = len;
+        for (size_t i = 0; i < len && nk < MAXK; i++) {
+            memcpy(keys[nk], base, len);
+            keys[nk][i] = (char)(keys[nk][i] ^ (i % 2 ? 0x01 : 0x40));
+            klen[nk++] = len;
+        }
+        /* The same bytes with a NUL added: equal but for the length. */
+        if (len < MAXLEN && nk < MAXK) {
+            memcpy(keys[nk], base, len);
+            keys[nk][len] = '\0';
+            klen[nk++] = len + 1;
+        }
+    }
+    /* Rows: key i appears 1 + i % 5 times, in a scrambled order. */
+    size_t nrows = 0, order[MAXK * 5];
+    for (size_t i = 0; i < nk; i++)
+        for (size_t r = 0; r <= i % 5; r++)
+            order[nrows++] = i;
+    uint64_t seed = 3;
+    for (size_t i = nrows; i > 1; i--) {
+        size_t j = (size_t)(tst_rnd(&seed) % i);
+        size_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    char *csv = malloc(nrows * (MAXLEN + 8) + 16);
+    size_t n = (size_t)sprintf(csv, "k,v\n");
+    size_t seen[MAXK], nseen = 0, count[MAXK] = {0};
+    bool first[MAXK] = {false};
+    for (size_t r = 0; r < nrows; r++) {
+        size_t i = order[r];
+        memcpy(csv + n, keys[i], klen[i]);
+        n += klen[i];
+        n += (size_t)sprintf(csv + n, ",1\n");
+        if (!first[i]) {
+            first[i] = true;
+            seen[nseen++] = i;
+        }
+        count[i]++;
+    }
+    /* Duplicates among the keys would merge groups: there are none. */
+    for (size_t i = 0; i < nk; i++)
+        for (size_t j = i + 1; j < nk; j++)
+            assert_false(klen[i] == klen[j] &&
+                         memcmp(keys[i], keys[j], klen[i]) == 0);
+    char *want = malloc(nk * (MAXLEN + 16));
+    size_t wn = 0;
+    for (size_t s = 0; s < nseen; s++) {
+        size_t i = seen[s];
+        memcpy(want + wn, keys[i], klen[i]);
+        wn += klen[i];
+        wn += (size_t)sprintf(want + wn, "\t%zu\n", count[i]);
+    }
+    const char *k[] = {"k"};
+    const char *a[] = {"count"};
+    size_t chunks[] = {1, 7, 4096, n + 1};
+    for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+        rn_iter *it = rn_groupby_new(
+            rn_csv_new(tst_chunked_source(csv, n, chunks[c], NULL), NULL), k,
+            1, a, 1, NULL);
+        char *got;
+        size_t len;
+        assert_int_equal(tst_drain(it, &got, &len), RN_DONE);
+        assert_int_equal(len, wn);
+        assert_memory_equal(got, want, wn);
+        free(got);
+        rn_free(it);
+    }
+    free(want);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1152,6 +1240,7 @@ int main(void)
         cmocka_unit_test(test_count_by),
         cmocka_unit_test(test_failing_allocator),
         cmocka_unit_test(test_constant_memory),
+        cmocka_unit_test(test_key_lengths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

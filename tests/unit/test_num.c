@@ -211,6 +211,37 @@ static void test_parse_decimal(void **state)
     }
 }
 
+/* The inline short form of rn__parse_decimal (8 bytes at a time) against
+ * the byte loop, on random short strings of digits, points, signs and other
+ * bytes, each in a buffer of exactly its size. */
+static void test_parse_decimal_short_form(void **state)
+{
+    (void)state;
+    const char pick[] = "0123456789.+-x \x00/:\xff";
+    uint64_t seed = 11;
+    for (int iter = 0; iter < 300000; iter++) {
+        uint64_t x = tst_rnd(&seed);
+        size_t n = (size_t)(x % 12);
+        char *p = malloc(n ? n : 1);
+        for (size_t i = 0; i < n; i++) {
+            unsigned k = (unsigned)((x >> (4 + 5 * i)) % 32);
+            p[i] = k < 20 ? pick[k % 10] : k < 26 ? '.' : pick[k % 19];
+            if (i >= 11)
+                p[i] = pick[tst_rnd(&seed) % 19];
+        }
+        int64_t u1 = 0, u2 = 0;
+        int s1 = -1, s2 = -1;
+        int r1 = rn__parse_decimal(p, n, &u1, &s1);
+        int r2 = rn__parse_decimal_loop(p, n, &u2, &s2);
+        assert_int_equal(r1, r2);
+        if (r1 == RN_OK) {
+            assert_true(u1 == u2);
+            assert_int_equal(s1, s2);
+        }
+        free(p);
+    }
+}
+
 static void test_fmt_decimal(void **state)
 {
     (void)state;
@@ -585,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_parse_i64),
         cmocka_unit_test(test_fmt_i64_round_trips),
         cmocka_unit_test(test_parse_decimal),
+        cmocka_unit_test(test_parse_decimal_short_form),
         cmocka_unit_test(test_fmt_decimal),
         cmocka_unit_test(test_parse_double_cases),
         cmocka_unit_test(test_parse_double_long),
