@@ -216,3 +216,53 @@ scsv=$DIR/sales-small.csv
 echo "  log job:  $(peak "$R log $small then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code") / $(peak "$R log $log then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code")"
 echo "  csv job:  $(peak "$R csv $scsv then groupby category count sum:amount mean:amount") / $(peak "$R csv $csv then groupby category count sum:amount mean:amount")"
 echo "  grep -B3: $(peak "$R lines $small then grep -i -B 3 -e error -e exception -e fail -e critical") / $(peak "$R lines $log then grep -i -B 3 -e error -e exception -e fail -e critical")"
+
+# Peak RSS on a much larger input (BENCH_BIG, e.g. 10G; off by default: it
+# takes 10 GB of disk for each file).
+if [ -n "${BENCH_BIG:-}" ]; then
+    blog=$DIR/app-$BENCH_BIG.log
+    bcsv=$DIR/sales-$BENCH_BIG.csv
+    [ -s "$blog" ] || { echo "generating $blog"; $GEN log "$BENCH_BIG" >"$blog"; }
+    [ -s "$bcsv" ] || { echo "generating $bcsv"; $GEN csv "$BENCH_BIG" >"$bcsv"; }
+    echo "Peak RSS (KiB) on $BENCH_BIG:"
+    echo "  log job:  $(peak "$R log $blog then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code")"
+    echo "  csv job:  $(peak "$R csv $bcsv then groupby category count sum:amount mean:amount")"
+fi
+
+# ---- cost per record of each stage ------------------------------------------
+# CPU time (user + sys, median of RUNS) of a chain with the stage, less the
+# same chain without it, over the records that enter the stage.
+cpu_of() {
+    _i=0
+    while [ $_i -lt "$RUNS" ]; do
+        $TIME -f "%U %S" sh -c "$*" 2>&1 >/dev/null | tail -n 1 | awk '{print $1 + $2}'
+        _i=$((_i + 1))
+    done | median
+}
+stage_cost() { # NAME RECORDS BASE-CMD CMD
+    _b=$(cpu_of "$3")
+    _c=$(cpu_of "$4")
+    awk -v n="$1" -v r="$2" -v b="$_b" -v c="$_c" \
+        'BEGIN { printf "| %-44s | %6.1f |\n", n, (c - b) * 1e9 / r }'
+}
+nlog=$($R lines "$log" then count | tail -n 1)
+ncsv=$($R csv "$csv" then count | tail -n 1)
+nerr=$($R log "$log" then filter 'level == ERROR' then count | tail -n 1)
+echo
+echo "### Cost per record of each stage (ns, CPU time, median of $RUNS runs)"
+echo
+echo "| stage (records in: $nlog log lines, $ncsv CSV rows) | ns/record |"
+echo "|----------------------------------------------|--------|"
+stage_cost "lines reader (over read())" "$nlog" "$BUILD/bench/ceiling read $log" "$R lines $log then count"
+stage_cost "pipe-format log parse (over lines)" "$nlog" "$R lines $log then count" "$R log --format pipe $log then count"
+stage_cost "filter 'level == ERROR'" "$nlog" "$R log --format pipe $log then count" "$R log --format pipe $log then filter 'level == ERROR' then count"
+stage_cost "extract the error code (ERROR lines)" "$nerr" "$R log --format pipe $log then filter 'level == ERROR' then count" "$R log --format pipe $log then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count"
+stage_cost "count-by code (ERROR lines)" "$nerr" "$R log --format pipe $log then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count" "$R log --format pipe $log then filter 'level == ERROR' then extract message 'Error code: (?<code>\\d+)' then count-by code then count"
+stage_cost "grep -i, four patterns, -B 3 (over lines)" "$nlog" "$R lines $log then count" "$R lines $log then grep -i -B 3 -e error -e exception -e fail -e critical then count"
+stage_cost "CSV reader, 6 fields (over read())" "$ncsv" "$BUILD/bench/ceiling read $csv" "$R csv $csv then count"
+stage_cost "groupby category count sum mean" "$ncsv" "$R csv $csv then count" "$R csv $csv then groupby category count sum:amount mean:amount then count"
+stage_cost "filter 'amount > 100 and category == books'" "$ncsv" "$R csv $csv then count" "$R csv $csv then filter 'amount > 100 and category == books' then count"
+stage_cost "select 2 of 6 fields" "$ncsv" "$R csv $csv then count" "$R csv $csv then select category,amount then count"
+stage_cost "uniq category" "$ncsv" "$R csv $csv then count" "$R csv $csv then uniq category then count"
+stage_cost "top 10 amount" "$ncsv" "$R csv $csv then count" "$R csv $csv then top 10 amount then count"
+stage_cost "sort -n amount (first 1,000,000 rows)" 1000000 "$R csv $csv then head 1000000 then count" "$R csv $csv then head 1000000 then sort -n amount --max-records 1000000 then count"
