@@ -495,7 +495,7 @@ static int fast_unit(csv *c, const char *s, size_t len, uint64_t off)
         /* Out of field slots: a fresh batch (fn == 0) may grow them. */
         if (c->n)
             return YIELD;
-        size_t need = nf + c->ncols;
+        size_t need = c->fn + nf + c->ncols; /* slots are absolute */
         if (full) {
             if (c->fcap > c->max_fields) {
                 char why[96];
@@ -559,6 +559,11 @@ static int fast_records(csv *c, const char *d, size_t len, size_t *pos,
         c->n += io.nrec;
         c->base.stats.records_in += io.nrec;
         c->fn = io.fn;
+        /* An odd record's fields are its own until finish() keeps it (a
+         * refused one must not hold slots: a fresh batch would then find
+         * no room and no way to grow). */
+        if (io.stop == RN__CUT_ODD)
+            c->fn = io.odd.first;
         *pos = io.pos;
         c->line = io.line;
         /* libcsv has no record in progress, so nothing is pending in sb. */
