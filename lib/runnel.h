@@ -264,6 +264,30 @@ enum rn_mmap_mode {
     RN_MMAP_ALWAYS = 2  /* mmap regular files; pipes and devices use read() */
 };
 
+/** Where a source inflates gzip input. In a thread of its own, inflating
+ *  (most of the work on gzip input) overlaps with the reader and the stages
+ *  in the thread that pulls: a log job (filter, extract, count-by) on 1 GB
+ *  of gzip'd log ran at 85% of the speed of zlib's inflate alone in one
+ *  thread and at 95% with the thread, for 10% more CPU time. The thread
+ *  reads and inflates ahead into 4 blocks of block_size and zlib's 32 KiB
+ *  window, allocated through the chain's allocator in the pulling thread
+ *  when gzip is detected, so the thread itself never allocates. Blocks,
+ *  errors and messages come out as without it; freeing the source stops the
+ *  thread and waits for it. */
+enum rn_gzip_thread {
+    RN_GZIP_THREAD_AUTO = 0, /* a thread for regular files read with read()
+                                (stdin and descriptors too, when they are
+                                regular files) and memory, when 2 or more
+                                CPUs are available; otherwise none */
+    RN_GZIP_THREAD_OFF = 1,  /* never: inflate in the thread that pulls */
+    RN_GZIP_THREAD_ON = 2    /* a thread for every source but push sources,
+                                which always inflate in the pulling thread.
+                                The input is then read in that thread: a read
+                                callback runs there, mmap's read() fallback
+                                allocates there, and freeing the source
+                                waits for a read() of a pipe to return */
+};
+
 /** Options for sources. A zeroed struct means every default. */
 typedef struct rn_source_opts {
     const rn_allocator *allocator; /* NULL: malloc/free; copied */
@@ -289,6 +313,7 @@ typedef struct rn_source_opts {
     void (*progress)(void *ud, uint64_t bytes); /* called after each block
                                  with rn_source_bytes_read(); may be NULL */
     void *progress_ud;    /* passed to progress */
+    int gzip_thread;      /* enum rn_gzip_thread; 0: RN_GZIP_THREAD_AUTO */
 } rn_source_opts;
 
 /** Opens a file by path; "-" or NULL means standard input (not closed at the

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -147,12 +148,43 @@ void rn_source_free(rn_source *src)
     }
 }
 
-/* Puts the gzip decoder on top unless the options say not to, and the
- * options every source honours on the outermost one. */
-static rn_source *decoded(rn_source *s, const rn_source_opts *o)
+/* Whether this process may run on two or more CPUs at once: a gzip thread
+ * pays only then. */
+static bool two_cpus(void)
 {
-    if (s && s->status >= 0 && !(o && o->no_decompress))
-        s = rn__decode_new(s, o);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return CPU_COUNT(&set) >= 2;
+    return sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+}
+
+/* Whether fd is a regular file: a read() of it never waits for a writer, so
+ * freeing a gzip thread that reads it never waits long. Small files get the
+ * thread too (it costs them some 50 us): memory must not depend on the
+ * input's size, only on the options. */
+static bool is_regular(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Puts the gzip decoder on top unless the options say not to, and the
+ * options every source honours on the outermost one. RN_GZIP_THREAD_AUTO is
+ * settled here, where the input is known: threadable says that s may be
+ * stepped from another thread without surprising anyone (no application
+ * code, no allocation, no read() that waits for a writer). */
+static rn_source *decoded(rn_source *s, const rn_source_opts *o,
+                          bool threadable)
+{
+    if (s && s->status >= 0 && !(o && o->no_decompress)) {
+        rn_source_opts d = {0};
+        if (o)
+            d = *o;
+        if (d.gzip_thread == RN_GZIP_THREAD_AUTO)
+            d.gzip_thread = threadable && two_cpus() ? RN_GZIP_THREAD_ON
+                                                     : RN_GZIP_THREAD_OFF;
+        s = rn__decode_new(s, &d);
+    }
     if (s && o) {
         /* Following has its own stop: it reads what the file holds first. */
         s->stop = o->follow ? NULL : o->stop;
@@ -168,7 +200,7 @@ rn_source *rn_source_file(const char *path, const rn_source_opts *o)
     if (!path || strcmp(path, "-") == 0)
         return decoded(rn__read_new(0, false,
                                     o && o->name ? o->name : "<stdin>", o),
-                       o);
+                       o, is_regular(0));
     const char *name = o && o->name ? o->name : path;
     if (o && o->follow) {
         rn_source *f = rn__follow_new(path, name, o);
@@ -195,10 +227,11 @@ rn_source *rn_source_file(const char *path, const rn_source_opts *o)
                                  "cannot read '%s': it is a directory", path);
     }
     if (S_ISREG(st.st_mode) && o && o->mmap == RN_MMAP_ALWAYS)
-        return decoded(rn__mmap_new(fd, (uint64_t)st.st_size, name, o), o);
+        return decoded(rn__mmap_new(fd, (uint64_t)st.st_size, name, o), o,
+                       false);
     if (S_ISREG(st.st_mode))
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    return decoded(rn__read_new(fd, true, name, o), o);
+    return decoded(rn__read_new(fd, true, name, o), o, S_ISREG(st.st_mode));
 }
 
 rn_source *rn_source_fd(int fd, const rn_source_opts *o)
@@ -206,7 +239,7 @@ rn_source *rn_source_fd(int fd, const rn_source_opts *o)
     char name[32];
     snprintf(name, sizeof name, "<fd %d>", fd);
     return decoded(rn__read_new(fd, false, o && o->name ? o->name : name, o),
-                   o);
+                   o, is_regular(fd));
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -242,7 +275,7 @@ rn_source *rn_source_mem(const void *data, size_t len,
         return NULL;
     m->data = data;
     m->len = data ? len : 0;
-    return decoded(&m->base, o);
+    return decoded(&m->base, o, true);
 }
 
 /* ---- application callback --------------------------------------------- */
@@ -311,5 +344,5 @@ rn_source *rn_source_callback(rn_read_fn read, void (*close)(void *ud),
         rn_source_free(&c->base);
         return NULL;
     }
-    return decoded(&c->base, o);
+    return decoded(&c->base, o, false);
 }

@@ -68,4 +68,24 @@ int tst_mappings_of(const char *path);
  * every 64th block that exactly one window of that file is mapped. */
 int tst_source_drain(rn_source *s, tst_buf *out, const char *path);
 
+/* Fault injection for the byte-source tests: a source over data (the
+ * internal block interface) whose blocks end at every multiple of chunk
+ * (0: no limit) and at each offset in cuts (short reads at chosen points),
+ * that answers RN_AGAIN before every block when again is set, and that fails
+ * with fail_code once it has delivered fail_at bytes (when fail_code is
+ * nonzero), with the message "faulty: read failed at byte N: REASON". */
+typedef struct tst_fault {
+    size_t chunk;          /* most bytes per block; 0: all that is left */
+    const size_t *cuts;    /* offsets where a block must end, any order */
+    size_t ncuts;          /* their number */
+    size_t fail_at;        /* bytes delivered before the failure */
+    int fail_code;         /* RN_EIO or another negative status; 0: none */
+    bool again;            /* RN_AGAIN before each block, as push sources */
+} tst_fault;
+
+/* The fault source under the gzip decoder (rn__decode_new with opts, whose
+ * allocator it uses too). data must outlive it. NULL when memory runs out. */
+rn_source *tst_fault_source(const void *data, size_t len, const tst_fault *f,
+                            const rn_source_opts *opts);
+
 #endif

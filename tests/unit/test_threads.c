@@ -2,7 +2,10 @@
  * test_threads.c - no global state: two pipelines in two threads at once
  * (a log job and a CSV groupby, each with its own counting allocator) give
  * the same answers as when run alone, and free everything they allocated.
- * Run under helgrind or ThreadSanitizer to check for races (see README).
+ * A third case runs the log job on gzip inflated in a thread of its own
+ * (RN_GZIP_THREAD_ON), so the decoder's worker runs beside the reader and
+ * beside the other pipeline. Run under helgrind or ThreadSanitizer to check
+ * for races (see README).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@ typedef struct job {
     const char *text;
     size_t len;
     bool csv;          /* else a pipe-format log */
+    bool gzip;         /* text is gzip: inflate it in a thread of its own */
     int rounds;
     char *out;         /* the answer as text (malloc'd) */
     size_t outlen;
@@ -33,6 +37,7 @@ static rn_iter *build(job *j, rn_allocator *a)
     rn_source_opts o = {0};
     o.allocator = a;
     o.block_size = 4096; /* many blocks, many batches */
+    o.gzip_thread = j->gzip ? RN_GZIP_THREAD_ON : RN_GZIP_THREAD_OFF;
     if (j->csv) {
         static const char *const keys[] = {"cat"};
         static const char *const aggs[] = {"count", "sum:v", "mean:v"};
@@ -89,16 +94,16 @@ static void test_two_pipelines_at_once(void **state)
     (void)state;
     size_t llen, clen;
     char *log = make_log(20000, &llen), *csv = make_csv(20000, &clen);
-    job alone[2] = {{log, llen, false, 1, NULL, 0, 0, tst_alloc_init()},
-                    {csv, clen, true, 1, NULL, 0, 0, tst_alloc_init()}};
+    job alone[2] = {{log, llen, false, false, 1, NULL, 0, 0, tst_alloc_init()},
+                    {csv, clen, true, false, 1, NULL, 0, 0, tst_alloc_init()}};
     run_job(&alone[0]);
     run_job(&alone[1]);
     assert_int_equal(alone[0].rc, RN_DONE);
     assert_int_equal(alone[1].rc, RN_DONE);
     assert_true(alone[0].outlen > 0 && alone[1].outlen > 0);
 
-    job both[2] = {{log, llen, false, 20, NULL, 0, 0, tst_alloc_init()},
-                   {csv, clen, true, 20, NULL, 0, 0, tst_alloc_init()}};
+    job both[2] = {{log, llen, false, false, 20, NULL, 0, 0, tst_alloc_init()},
+                   {csv, clen, true, false, 20, NULL, 0, 0, tst_alloc_init()}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&t[i], NULL, run_job, &both[i]), 0);
@@ -119,10 +124,46 @@ static void test_two_pipelines_at_once(void **state)
     free(csv);
 }
 
+/* The log job on gzip with the decoder's worker thread, beside the CSV job:
+ * the same answer as on the plain log, everything freed. */
+static void test_gzip_thread_beside_another_pipeline(void **state)
+{
+    (void)state;
+    size_t llen, clen, zlen;
+    char *log = make_log(20000, &llen), *csv = make_csv(20000, &clen);
+    char *z = tst_gzip(log, llen, &zlen);
+    assert_non_null(z);
+    job plain = {log, llen, false, false, 1, NULL, 0, 0, tst_alloc_init()};
+    run_job(&plain);
+    assert_int_equal(plain.rc, RN_DONE);
+
+    job both[2] = {{z, zlen, false, true, 5, NULL, 0, 0, tst_alloc_init()},
+                   {csv, clen, true, false, 5, NULL, 0, 0, tst_alloc_init()}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, run_job, &both[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(both[i].rc, RN_DONE);
+        assert_int_equal(both[i].mem.live, 0);
+        assert_int_equal(both[i].mem.nlive, 0);
+    }
+    assert_int_equal(both[0].outlen, plain.outlen);
+    assert_memory_equal(both[0].out, plain.out, plain.outlen);
+    for (int i = 0; i < 2; i++)
+        free(both[i].out);
+    free(plain.out);
+    free(z);
+    free(log);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_pipelines_at_once),
+        cmocka_unit_test(test_gzip_thread_beside_another_pipeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
