@@ -372,19 +372,30 @@ static rn_iter *append(rn__pp *p, rn_iter *up)
     return finish(p, up, start);
 }
 
+/* What both append forms do first: p set up over up's allocator. Returns
+ * false, with up freed and the error in *err, when there is
+ * nothing to append to. */
+static bool begin_append(rn__pp *p, rn_iter *up, rn_pipeline_err *err)
+{
+    if (begin(p, up ? &up->mem : NULL, NULL, err)) {
+        rn_free(up);
+        return false;
+    }
+    if (!up) {
+        rn__pp_nomem(p);
+        (void)abandon(p, NULL);
+        return false;
+    }
+    return true;
+}
+
 rn_iter *rn_pipeline_append(rn_iter *up, const char *text,
                             rn_pipeline_err *err)
 {
     rn_pipeline_err local;
     rn__pp p;
-    if (begin(&p, up ? &up->mem : NULL, NULL, err ? err : &local)) {
-        rn_free(up);
+    if (!begin_append(&p, up, err ? err : &local))
         return NULL;
-    }
-    if (!up) {
-        rn__pp_nomem(&p);
-        return abandon(&p, NULL);
-    }
     if (!text) {
         fail_at(&p, -1, 0, "no text given (NULL)");
         return abandon(&p, up);
@@ -400,14 +411,8 @@ rn_iter *rn_pipeline_append_argv(rn_iter *up, int argc,
 {
     rn_pipeline_err local;
     rn__pp p;
-    if (begin(&p, up ? &up->mem : NULL, NULL, err ? err : &local)) {
-        rn_free(up);
+    if (!begin_append(&p, up, err ? err : &local))
         return NULL;
-    }
-    if (!up) {
-        rn__pp_nomem(&p);
-        return abandon(&p, NULL);
-    }
     if (copy_words(&p, argc, argv) != RN_OK)
         return abandon(&p, up);
     return append(&p, up);
