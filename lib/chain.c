@@ -20,6 +20,7 @@ typedef struct chain {
     rn_stats done;       /* counters of the iterators already finished */
     const rn_field *needle; /* pushdown passed to each input as it opens */
     size_t nneedle;
+    bool needle_ci;
     const rn_schema *seen; /* cur's schema the copy was made from */
     rn_schema *own;      /* copy of the current schema: outlives cur */
     rn_schema **old;     /* copies replaced by later ones, until close */
@@ -35,7 +36,7 @@ static int open_at(chain *c, size_t i)
                              "chain: out of memory opening input %zu", i + 1);
     c->base.origin = c->cur->origin;
     if (c->nneedle)
-        (void)rn__want_needles(c->cur, c->needle, c->nneedle);
+        (void)rn__want_needles(c->cur, c->needle, c->nneedle, c->needle_ci);
     if (c->cur->status < 0)
         return rn__iter_adopt(&c->base, c->cur, c->cur->status);
     if (c->same_fields && i > 0 && c->cur->schema &&
@@ -143,6 +144,20 @@ static void chain_close(rn_iter *it)
 
 static const rn__iter_vt chain_vt = {"chain", chain_next, chain_close};
 
+static bool chain_want(rn_iter *it, const rn_field *needles, size_t n,
+                       bool ci)
+{
+    chain *c = (chain *)it;
+    /* Inputs are alike (one kind of reader per chain): the one open now
+     * answers for the rest. */
+    if (!c->cur || !rn__want_needles(c->cur, needles, n, ci))
+        return false;
+    c->needle = needles;
+    c->nneedle = n;
+    c->needle_ci = ci;
+    return true;
+}
+
 rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
                       const rn_chain_opts *opts)
 {
@@ -150,6 +165,7 @@ rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
                             opts ? opts->allocator : NULL);
     if (!c)
         return NULL;
+    c->base.want = chain_want;
     c->open = open;
     c->ud = ud;
     c->n = n;
@@ -175,16 +191,3 @@ rn_iter *rn_chain_new(rn_open_fn open, void *ud, size_t n,
     return &c->base;
 }
 
-bool rn__chain_want_needles(rn_iter *it, const rn_field *needles, size_t n)
-{
-    if (it->vt != &chain_vt)
-        return false;
-    chain *c = (chain *)it;
-    /* Inputs are alike (one kind of reader per chain): the one open now
-     * answers for the rest. */
-    if (!c->cur || !rn__want_needles(c->cur, needles, n))
-        return false;
-    c->needle = needles;
-    c->nneedle = n;
-    return true;
-}

@@ -890,6 +890,85 @@ int rn__expr_eval(rn__expr *e, const rn_record *r)
     return eval_at(e, 0, r);
 }
 
+/* ---- pushdown ------------------------------------------------------------ */
+
+static inline bool is_field(const val *v)
+{
+    return v->idx >= 0;
+}
+
+/* A literal a field must equal byte for byte (or without case). */
+static inline bool is_text(const val *v)
+{
+    return v->idx < 0 && !v->isnum && v->s.len > 0;
+}
+
+static size_t needles_at(const rn__expr *e, uint32_t i, rn_field *out,
+                         size_t max, bool *ci)
+{
+    const node *nd = &e->nodes[i];
+    const val *va = &e->vals[nd->a], *vb = &e->vals[nd->b];
+    size_t k = 0;
+    switch (nd->op) {
+    case N_AND: /* one operand's suffice */
+        for (uint32_t c = i + 1; c < i + nd->size; c += e->nodes[c].size)
+            if ((k = needles_at(e, c, out, max, ci)) != 0)
+                return k;
+        return 0;
+    case N_OR: { /* every operand's, searched alike */
+        bool any_ci = false;
+        for (uint32_t c = i + 1; c < i + nd->size; c += e->nodes[c].size) {
+            bool c_ci = false;
+            size_t m = needles_at(e, c, out + k, max - k, &c_ci);
+            if (m == 0)
+                return 0;
+            k += m;
+            any_ci |= c_ci;
+        }
+        *ci = any_ci;
+        return k;
+    }
+    case N_EQ:
+        if (max == 0)
+            return 0;
+        if (is_field(va) && is_text(vb))
+            out[0] = vb->s;
+        else if (is_field(vb) && is_text(va))
+            out[0] = va->s;
+        else
+            return 0;
+        *ci = nd->ci;
+        return 1;
+    case N_CONTAINS:
+        if (max == 0 || !is_field(va) || vb->idx >= 0 || vb->s.len == 0)
+            return 0;
+        out[0] = vb->s;
+        *ci = false;
+        return 1;
+    case N_IN:
+        if (!is_field(va) || nd->n > max)
+            return 0;
+        for (uint32_t j = 0; j < nd->n; j++) {
+            if (!is_text(&vb[j]))
+                return 0;
+            out[j] = vb[j].s;
+        }
+        *ci = nd->ci;
+        return nd->n;
+    default:
+        return 0;
+    }
+}
+
+size_t rn__expr_needles(const rn__expr *e, rn_field *out, size_t max,
+                        bool *ci)
+{
+    *ci = false;
+    if (!e || e->nn == 0)
+        return 0;
+    return needles_at(e, 0, out, max, ci);
+}
+
 const char *rn__expr_why(const rn__expr *e)
 {
     return e->why;

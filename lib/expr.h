@@ -41,6 +41,15 @@ int rn__expr_bind(rn__expr *e, rn_iter *it, const char *what,
  * that PCRE2's interpreter may grow its retained backtracking frames. */
 int rn__expr_eval(rn__expr *e, const rn_record *r);
 
+/* Pushdown: up to max literals such that every record e (bound) is true on
+ * has a field containing one of them, ignoring ASCII case when *ci is set
+ * on return. Taken from an equality of a field with a literal that is not a
+ * number (numbers compare by value: 5 == 5.0), a contains, an in-list of
+ * such literals, one operand of an and, or every operand of an or. Returns
+ * how many; 0 when e gives none. They point into e. */
+size_t rn__expr_needles(const rn__expr *e, rn_field *out, size_t max,
+                        bool *ci);
+
 /* A short reason for the last negative rn__expr_eval(). */
 const char *rn__expr_why(const rn__expr *e);
 

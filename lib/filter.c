@@ -8,7 +8,8 @@
  * struct, raw included) into our own array; their views still point into
  * upstream's batch, which stays valid because the upstream is stepped only
  * once its batch is used up. An upstream batch larger than ours is yielded
- * in slices. Accounting: records_in = records_out + filtered.
+ * in slices. Accounting: records_in = records_out + filtered. Literals the
+ * expression requires are pushed down to a line reader below (expr.h).
  */
 #include "expr.h"
 
@@ -19,6 +20,7 @@ typedef struct filter {
     bool is_bound;             /* bound at least once (the schema may be NULL) */
     rn_batch ub;               /* upstream batch being filtered */
     size_t upos;               /* its next record */
+    rn_field needle[RN__MAX_NEEDLES]; /* pushdown: literals in e's pool */
     rn_record r[RN__BATCH];
 } filter;
 
@@ -114,6 +116,12 @@ rn_iter *rn_filter_new(rn_iter *up, const char *expr)
             return it;
         f->bound = up->schema;
         f->is_bound = true;
+        /* Pushdown: the line reader below may skip the lines that hold none
+         * of the literals every kept record must have (rn__expr_needles). */
+        bool ci;
+        size_t n = rn__expr_needles(f->e, f->needle, RN__MAX_NEEDLES, &ci);
+        if (n)
+            (void)rn__want_needles(up, f->needle, n, ci);
     }
     return it;
 }

@@ -492,15 +492,12 @@ static const rn__iter_vt grep_vt = {"grep", grep_next, grep_close};
 
 /* ---- construction -------------------------------------------------------- */
 
-/* Pushdown, for later: rn__regex_literal() (regex.h) gives a run of bytes
- * every match of a pattern contains, so a line reader may skip the lines
- * that hold no pattern's run (caseless under ignore_case), but only without
- * context and without invert: context needs the lines around a hit, -v the
- * lines without one. Skipped lines must still count in rn_record.line. */
-/* When every pattern holds a literal and grep keeps only matching lines
- * (no context, no -v), the line reader below need only cut out the lines
- * holding one of the literals; the rest it skips with memmem. Caseless
- * patterns qualify only when their literals have no letters. */
+/* When every pattern holds a literal (rn__regex_literal) and grep keeps only
+ * matching lines (no context, no -v: context needs the lines around a hit,
+ * -v the lines without one), the line reader below need only cut out the
+ * lines holding one of the literals; the rest it skips unparsed. Under -i the
+ * literals are searched ignoring ASCII case, as PCRE2 matches without UTF
+ * (a pattern that turns UTF on, with a verb, yields no literal). */
 static int push_down(grep *g, const rn_grep_opts *o)
 {
     if (o->invert || o->before || o->after || o->npatterns > RN__MAX_NEEDLES)
@@ -518,16 +515,12 @@ static int push_down(grep *g, const rn_grep_opts *o)
         size_t n = rn__regex_literal(o->patterns[i], buf, total - used);
         if (n == 0)
             return RN_OK;
-        for (size_t k = 0; o->ignore_case && k < n; k++) {
-            char ch = buf[k];
-            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
-                return RN_OK;
-        }
         g->needle[i].ptr = buf;
         g->needle[i].len = n;
         used += n;
     }
-    (void)rn__want_needles(g->base.up, g->needle, o->npatterns);
+    (void)rn__want_needles(g->base.up, g->needle, o->npatterns,
+                           o->ignore_case != 0);
     return RN_OK;
 }
 

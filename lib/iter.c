@@ -165,6 +165,16 @@ const char *rn_kind(const rn_iter *it)
     return it ? it->vt->kind : "";
 }
 
+bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n, bool ci)
+{
+    if (!it || !it->want || it->status < 0 || n == 0 || n > RN__MAX_NEEDLES)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (needles[i].len == 0)
+            return false;
+    return it->want(it, needles, n, ci);
+}
+
 bool rn__iter_own(rn_iter *it, void (*own_free)(void *own), void *p)
 {
     if (!it || it->own_free)

@@ -11,6 +11,8 @@
  */
 #include "runnel_internal.h"
 
+#include "find.h"
+
 #include <string.h>
 
 #define DEFAULT_MAX_LINE (64 * RN__MIB)
@@ -33,13 +35,12 @@ typedef struct lines {
     size_t clen, ccap;
     uint64_t carry_off;      /* decoded offset of carry[0] */
     uint64_t line;           /* lines yielded or skipped so far */
-    /* pushdown: only lines holding one of these are cut out */
-    const rn_field *needle;
+    /* pushdown: only lines holding one of these needles are cut out */
+    rn__finder fd[RN__MAX_NEEDLES];
     size_t nneedle;
     uint64_t gen, hit_gen;   /* blocks read; the block hit[] is for */
     size_t hit[RN__MAX_NEEDLES]; /* next offset of each needle in the block,
                                     blen when none is left */
-    size_t rare[RN__MAX_NEEDLES]; /* each needle's least common byte */
     rn_field f[RN__BATCH];
     rn_record r[RN__BATCH];
 } lines;
@@ -121,57 +122,6 @@ static int refill(lines *L)
 
 /* ---- pushdown --------------------------------------------------------- */
 
-static uint64_t count_nl(const char *p, size_t n)
-{
-    uint64_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += p[i] == '\n';
-    return k;
-}
-
-/* How common a byte is in text, roughly: the search looks for the needle's
- * least common byte with memchr (fast) and checks the rest with memcmp, which
- * beats a general memmem on logs by skipping most of the input in large
- * strides. Lower is rarer. */
-static int commonness(unsigned char b)
-{
-    if (b == ' ' || b == 'e' || b == 't' || b == 'a' || b == 'o')
-        return 9;
-    if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9'))
-        return 6;
-    if (b == ':' || b == '.' || b == '-' || b == '|' || b == '/')
-        return 5;
-    if (b >= 'A' && b <= 'Z')
-        return 3;
-    return 1;
-}
-
-/* The needle's least common byte, searched for first. */
-static size_t rarest(rn_field needle)
-{
-    size_t k = 0;
-    for (size_t i = 1; i < needle.len; i++)
-        if (commonness((unsigned char)needle.ptr[i]) <
-            commonness((unsigned char)needle.ptr[k]))
-            k = i;
-    return k;
-}
-
-static const char *find(const char *hay, size_t n, rn_field needle, size_t k)
-{
-    unsigned char rare = (unsigned char)needle.ptr[k];
-    const char *p = hay + k, *end = hay + n;
-    while (p < end && (size_t)(end - p) >= needle.len - k) {
-        const char *r = memchr(p, rare, (size_t)(end - p) - (needle.len - k - 1));
-        if (!r)
-            return NULL;
-        if (memcmp(r - k, needle.ptr, needle.len) == 0)
-            return r - k;
-        p = r + 1;
-    }
-    return NULL;
-}
-
 /* The first needle hit at or after pos in the block, or end. Each needle's
  * next hit is remembered for the block, so each is searched once per hit. */
 static size_t next_hit(lines *L, const char *b, size_t pos, size_t end)
@@ -184,8 +134,7 @@ static size_t next_hit(lines *L, const char *b, size_t pos, size_t end)
     size_t best = end;
     for (size_t i = 0; i < L->nneedle; i++) {
         if (L->hit[i] < pos || (L->hit[i] == 0 && pos == 0)) {
-            const char *h = find(b + pos, end - pos, L->needle[i],
-                                 L->rare[i]);
+            const char *h = rn__finder_find(&L->fd[i], b + pos, end - pos);
             L->hit[i] = h ? (size_t)(h - b) : end;
         }
         if (L->hit[i] < best)
@@ -198,7 +147,7 @@ static size_t next_hit(lines *L, const char *b, size_t pos, size_t end)
 static bool wanted(const lines *L, const char *p, size_t n)
 {
     for (size_t i = 0; i < L->nneedle; i++)
-        if (memmem(p, n, L->needle[i].ptr, L->needle[i].len))
+        if (rn__finder_find(&L->fd[i], p, n))
             return true;
     return false;
 }
@@ -269,7 +218,7 @@ static int lines_next(rn_iter *it, rn_batch *out)
                 const char *nl = h > pos ? memrchr(b + pos, '\n', h - pos) : NULL;
                 if (nl) {
                     size_t ls = (size_t)(nl - b) + 1;
-                    skipped(L, count_nl(b + pos, ls - pos));
+                    skipped(L, rn__count_byte(b + pos, ls - pos, '\n'));
                     pos = ls;
                 }
                 if (h == end)
@@ -316,23 +265,15 @@ static void lines_close(rn_iter *it)
 
 static const rn__iter_vt lines_vt = {"lines", lines_next, lines_close};
 
-bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n)
+static bool lines_want(rn_iter *it, const rn_field *needles, size_t n,
+                       bool ci)
 {
-    if (!it || n == 0 || n > RN__MAX_NEEDLES)
-        return false;
+    lines *L = (lines *)it;
     for (size_t i = 0; i < n; i++)
-        if (needles[i].len == 0)
-            return false;
-    if (it->vt == &lines_vt) {
-        lines *L = (lines *)it;
-        L->needle = needles;
-        L->nneedle = n;
-        for (size_t i = 0; i < n; i++)
-            L->rare[i] = rarest(needles[i]);
-        L->hit_gen = L->gen - 1; /* the hit cache is stale */
-        return true;
-    }
-    return rn__chain_want_needles(it, needles, n);
+        rn__finder_init(&L->fd[i], needles[i], ci);
+    L->nneedle = n;
+    L->hit_gen = L->gen - 1; /* the hit cache is stale */
+    return true;
 }
 
 rn_iter *rn_lines_new(rn_source *src, const rn_lines_opts *opts)
@@ -350,6 +291,7 @@ rn_iter *rn_lines_new(rn_source *src, const rn_lines_opts *opts)
     L->max = opts && opts->max_line_bytes ? opts->max_line_bytes
                                           : DEFAULT_MAX_LINE;
     L->keep_cr = opts && opts->keep_cr;
+    L->base.want = lines_want;
     if (src->status < 0)
         rn__iter_fail(&L->base, src->status, "%s", src->err);
     return &L->base;

@@ -549,6 +549,18 @@ static void log_close(rn_iter *it)
 
 static const rn__iter_vt log_vt = {"log", log_next, log_close};
 
+/* Pushdown passes through: every field is a view of its line, so a line
+ * without any needle yields no wanted record. A skipped line is never
+ * parsed, so a bad one among them counts as filtered, not rejected; with
+ * rejects asked for (on_reject) every line is parsed, and pushdown refused. */
+static bool log_want(rn_iter *it, const rn_field *needles, size_t n, bool ci)
+{
+    logr *L = (logr *)it;
+    if (L->on_reject || L->fmt == F_AUTO)
+        return false;
+    return rn__want_needles(it->up, needles, n, ci);
+}
+
 /* ---- construction -------------------------------------------------------- */
 
 /* Compiles the pattern and builds the schema from its named groups. Returns
@@ -639,6 +651,7 @@ rn_iter *rn_log_new(rn_iter *up, const rn_log_opts *opts)
     if (!L)
         return NULL;
     L->base.schema = NULL; /* unknown until the format is */
+    L->base.want = log_want;
     if (opts) {
         L->on_reject = opts->on_reject;
         L->reject_ud = opts->reject_ud;

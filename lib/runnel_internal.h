@@ -95,6 +95,9 @@ struct rn_iter {
                                   none. A field rather than a vtable entry so
                                   that the vtables' positional initialisers
                                   stay complete (-Wmissing-field-initializers) */
+    /* Pushdown (rn__want_needles): set by the modules that can take it;
+     * NULL: refused. A field, not a vtable entry, for the reason above. */
+    bool (*want)(rn_iter *it, const rn_field *needles, size_t n, bool ci);
     void (*own_free)(void *own); /* frees own after close (rn__iter_own) */
     void *own;                 /* what the iterator keeps for the stages
                                   above it, such as the words and options
@@ -119,14 +122,14 @@ int rn__iter_adopt(rn_iter *it, const rn_iter *from, int code);
  * second call replaces nothing and returns false. */
 bool rn__iter_own(rn_iter *it, void (*own_free)(void *own), void *p);
 
-/* Pushdown: asks the line reader under it (a lines reader, or a chain of
- * them) to skip the lines that contain none of the n needles without cutting
- * them out (memmem over the raw block). Skipped lines still count for line
- * numbers, and as filtered. Returns true when it was taken. The needles must
- * outlive it; at most RN__MAX_NEEDLES. */
+/* Pushdown: tells it that every record the stage above keeps has a field
+ * containing one of the n needles (ci: ignoring ASCII case), so that the line
+ * reader under it (a lines reader, a log reader on one, or a chain of them)
+ * may skip the lines that contain none of them without cutting them out.
+ * Skipped lines still count for line numbers, and as filtered. Returns true
+ * when it was taken. The needles must outlive it; at most RN__MAX_NEEDLES. */
 #define RN__MAX_NEEDLES 16
-bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n);
-bool rn__chain_want_needles(rn_iter *it, const rn_field *needles, size_t n);
+bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n, bool ci);
 
 /* ---- sources ------------------------------------------------------------- */
 

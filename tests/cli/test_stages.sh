@@ -82,6 +82,26 @@ expect_file "grep with pushdown like GNU grep" 0 "$T/push.want" \
 grep -q 'stats: read .*filtered [1-9]' "$T/stats" && cli_pass=$((cli_pass + 1)) ||
     cli_bad "pushdown: the reader skipped nothing: $(cat "$T/stats")"
 
+# Pushdown through a log reader: filter's literal ("error", any case) goes
+# to the line reader. With bad lines and levels in every case mixed in, the
+# records out are those of a run with --rejects, which turns pushdown off;
+# --stats for a lines reader shows the skipped lines as filtered.
+{ head -n 3000 "$T/app.log"; printf 'no log line\n\n'
+  printf '2024-03-01 12:00:00| error |Error code: 777 lower\n'
+  printf '2024-03-01 12:00:00|ERRORS|Error code: 778 not a level\n'
+  tail -n 3000 "$T/app.log"; printf '2024-03-01 12:00:00|Error|Error code: 779'; } >"$T/mixed.log"
+"$RUNNEL" --rejects "$T/mixed.rej" -o csv log "$T/mixed.log" then filter 'level == ERROR' \
+    then extract message 'Error code: (?<code>\d+)' then count-by code >"$T/mixed.want"
+grep -q '^777,1$' "$T/mixed.want" && grep -q '^779,1$' "$T/mixed.want" &&
+    ! grep -q '^778,' "$T/mixed.want" && cli_pass=$((cli_pass + 1)) ||
+    cli_bad "log job on mixed levels: $(cat "$T/mixed.want")"
+expect_file "log job with pushdown as without" 0 "$T/mixed.want" "$RUNNEL" -o csv log \
+    "$T/mixed.log" then filter 'level == ERROR' then extract message 'Error code: (?<code>\d+)' \
+    then count-by code
+"$RUNNEL" --stats lines "$T/mixed.log" then filter 'line contains "|ERROR|"' 2>"$T/stats" >/dev/null
+grep -q 'stats: read .*filtered [1-9]' "$T/stats" && cli_pass=$((cli_pass + 1)) ||
+    cli_bad "filter pushdown: the reader skipped nothing: $(cat "$T/stats")"
+
 # Accounting with --stats: records read = records out + filtered + rejected,
 # over a chain that rejects (bad log lines), filters and greps, on data with
 # known bad rows (4 of 15 lines in the pipe fixture), for CSV under --strict

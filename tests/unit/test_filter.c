@@ -464,10 +464,19 @@ static void test_log_level(void **state)
         char *got = collect(it, &got_n, &rc);
         assert_int_equal(rc, RN_DONE);
         assert_string_equal(got, want.p);
-        rn_stats st;
+        /* Pushdown may let the line reader skip lines without "error" in
+         * any case, unparsed, and count them as filtered (here the log
+         * reader's format detection has read them all already: see
+         * test_pushdown.c). Every line is accounted for once. */
+        rn_stats st, lg, rd;
         rn_stats_of(it, &st);
-        assert_int_equal(st.records_in, total);
-        assert_int_equal(st.filtered, total - kept);
+        rn_stats_of(rn_upstream(it), &lg);
+        rn_stats_of(rn_upstream(rn_upstream(it)), &rd);
+        assert_int_equal(rd.records_in, 11);
+        assert_int_equal(st.records_out, kept);
+        assert_int_equal(rd.filtered + lg.rejected + st.filtered, 11 - kept);
+        assert_int_equal(lg.records_in, rd.records_out);
+        assert_int_equal(st.records_in, lg.records_out);
         free(got);
         rn_free(it);
     }

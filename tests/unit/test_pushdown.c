@@ -2,8 +2,12 @@
  * test_pushdown.c - grep's literals pushed into the line reader: the same
  * records and line numbers as a naive reference at every chunk size, lines
  * spanning blocks included, and proof that lines were skipped rather than
- * cut out (the reader counts them as filtered). Cases that must not push
- * down (context, -v, -i with letters) still give the right answer.
+ * cut out (the reader counts them as filtered), with and without case (-i).
+ * Cases that must not push down (context, -v, no literal) still give the
+ * right answer. Then filter's literals, pushed through a log reader: the
+ * same records as with pushdown refused (a reject callback refuses it), for
+ * equalities with and without case, in-lists, contains, and and or, and
+ * none pushed where a number or an operand without a literal forbids it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,10 +121,13 @@ static void test_pushdown_every_chunk_size(void **state)
     char *s = make_text(&n);
     const char *pats[] = {"Error code: 503", "code: 4[0-9]"};
     const char *subs[] = {"Error code: 503", "code: 4"};
+    const char *ci[] = {"error CODE: 503"};
     size_t chunks[] = {1, 2, 3, 5, 8, 13, 64, 100, 701, 4096, 65536, 1u << 20};
     for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++) {
         run(s, n, chunks[i], pats, 1, subs, 1, 0, 0, true);
         run(s, n, chunks[i], pats, 2, subs, 2, 0, 0, true);
+        /* -i: the literal is searched ignoring ASCII case. */
+        run(s, n, chunks[i], ci, 1, subs, 1, 1, 0, true);
     }
     free(s);
 }
@@ -130,10 +137,7 @@ static void test_no_pushdown_when_it_would_be_wrong(void **state)
     (void)state;
     size_t n;
     char *s = make_text(&n);
-    const char *pats[] = {"error CODE: 503"};
     const char *subs[] = {"Error code: 503"};
-    /* -i with letters: the literal cannot be searched as is. */
-    run(s, n, 7, pats, 1, subs, 1, 1, 0, false);
     /* Context needs the lines around a match. */
     const char *exact[] = {"Error code: 503"};
     run(s, n, 7, exact, 1, subs, 1, 0, 2, false);
@@ -144,11 +148,159 @@ static void test_no_pushdown_when_it_would_be_wrong(void **state)
     free(s);
 }
 
+/* ---- filter through a log reader ----------------------------------------- */
+
+/* A pipe log: levels in every case, trimmed or not, words that merely start
+ * with ERROR, "error" in messages, numbers as messages, lines that are no log
+ * line (rejected without pushdown, skipped with it), long lines, no final
+ * newline. */
+static char *make_log(size_t *len)
+{
+    static const char *const levels[] = {"ERROR", "error", "Error", " ERROR ",
+                                         "ERRORS", "INFO", "WARN", "warn",
+                                         "DEBUG", "INFO", "INFO", "INFO"};
+    static const char *const msgs[] = {"disk full", "an error occurred",
+                                       "503", "503.0", "0503", "ok",
+                                       "Error code: 42", "nothing"};
+    size_t cap = 1 << 20, n = 0;
+    char *s = malloc(cap);
+    uint64_t seed = 5;
+    for (int i = 0; i < 3000; i++) {
+        uint64_t r = tst_rnd(&seed);
+        if (r % 41 == 0) {
+            n += (size_t)sprintf(s + n, "not a log line %d\n", i);
+            continue;
+        }
+        if (r % 43 == 0) {
+            s[n++] = '\n';
+            continue;
+        }
+        n += (size_t)sprintf(s + n, "2024-03-01 12:%02d:%02d|%s|%s", i / 60 % 60,
+                             i % 60, levels[(r >> 8) % 12],
+                             msgs[(r >> 16) % 8]);
+        if ((r >> 24) % 50 == 0)
+            for (int k = 0; k < 600; k++)
+                s[n++] = (char)('a' + k % 26);
+        s[n++] = '\n';
+    }
+    n += (size_t)sprintf(s + n, "2024-03-02 00:00:00|ERROR|disk gone");
+    *len = n;
+    return s;
+}
+
+static void no_rejects(void *ud, const char *source, uint64_t line,
+                       uint64_t offset, const char *reason, const char *raw,
+                       size_t rawlen)
+{
+    (void)source, (void)line, (void)offset, (void)reason, (void)raw;
+    (void)rawlen;
+    ++*(size_t *)ud;
+}
+
+/* Runs the filter over the log in chunks; the records as text (line, offset,
+ * fields) and the line reader's stats. With rejects on, pushdown is refused:
+ * that is the reference. */
+static char *run_log(const char *s, size_t n, size_t chunk, const char *expr,
+                     bool rejects, rn_stats *rd, uint64_t *kept)
+{
+    size_t nrej = 0;
+    rn_log_opts lo = {0};
+    lo.format = chunk % 2 ? "auto" : "pipe";
+    if (rejects) {
+        lo.on_reject = no_rejects;
+        lo.reject_ud = &nrej;
+    }
+    rn_iter *it = rn_filter_new(
+        rn_log_new(rn_lines_new(tst_chunked_source(s, n, chunk, NULL), NULL),
+                   &lo),
+        expr);
+    if (rn_status(it) != RN_OK)
+        fail_msg("'%s': %s", expr, rn_errmsg(it));
+    tst_buf out = {0};
+    const rn_record *rec;
+    int rc;
+    *kept = 0;
+    while ((rc = rn_next(it, &rec)) == RN_ROW) {
+        char head[64];
+        int k = snprintf(head, sizeof head, "%llu@%llu:",
+                         (unsigned long long)rec->line,
+                         (unsigned long long)rec->offset);
+        tst_buf_add(&out, head, (size_t)k);
+        for (size_t f = 0; f < rec->nfields; f++) {
+            tst_buf_add(&out, rec->fields[f].ptr, rec->fields[f].len);
+            tst_buf_add(&out, "|", 1);
+        }
+        tst_buf_add(&out, "\n", 1);
+        ++*kept;
+    }
+    assert_int_equal(rc, RN_DONE);
+    tst_buf_add(&out, "", 1);
+    rn_stats st, lg;
+    rn_stats_of(it, &st);
+    rn_stats_of(rn_upstream(it), &lg);
+    rn_stats_of(rn_upstream(rn_upstream(it)), rd);
+    /* Each line once: skipped by the reader, rejected, filtered or kept. */
+    assert_int_equal(rd->records_in,
+                     rd->filtered + lg.rejected + st.filtered + *kept);
+    if (rejects)
+        assert_int_equal(lg.rejected, nrej);
+    rn_free(it);
+    return out.p;
+}
+
+static void test_filter_through_log(void **state)
+{
+    (void)state;
+    size_t n;
+    char *s = make_log(&n);
+    static const struct {
+        const char *expr;
+        bool push;
+    } cases[] = {
+        {"level == ERROR", true},                 /* any case, trimmed */
+        {"level == \"Error\"", true},
+        {"message == \"disk full\"", true},
+        {"level in (ERROR, WARN)", true},
+        {"message contains \"error\"", true},    /* with case */
+        {"level == ERROR and message contains disk", true},
+        {"level == WARN or message contains disk", true},
+        {"timestamp > \"2024\" and level == debug", true},
+        {"message == 503.00", false},             /* 503, 503.0, 0503 */
+        {"level == ERROR or timestamp > \"2024-03-01 12:30\"", false},
+        {"not (level != ERROR)", false},
+        {"message =~ \"dis+k\"", false},
+    };
+    size_t chunks[] = {1, 2, 3, 7, 64, 701, 4096, 1u << 20};
+    for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            rn_stats ref_rd, rd;
+            uint64_t ref_kept, kept;
+            char *want = run_log(s, n, chunks[c], cases[i].expr, true, &ref_rd,
+                                 &ref_kept);
+            char *got = run_log(s, n, chunks[c], cases[i].expr, false, &rd,
+                                &kept);
+            if (strcmp(want, got) != 0)
+                fail_msg("'%s', chunk %zu: records differ", cases[i].expr,
+                         chunks[c]);
+            assert_true(ref_kept > 0);
+            assert_int_equal(ref_rd.filtered, 0);
+            if (cases[i].push != (rd.filtered > 0))
+                fail_msg("'%s', chunk %zu: %llu lines skipped",
+                         cases[i].expr, chunks[c],
+                         (unsigned long long)rd.filtered);
+            free(want);
+            free(got);
+        }
+    }
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pushdown_every_chunk_size),
         cmocka_unit_test(test_no_pushdown_when_it_would_be_wrong),
+        cmocka_unit_test(test_filter_through_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
