@@ -160,6 +160,27 @@ static void skipped(lines *L, uint64_t k)
     L->base.stats.filtered += k;
 }
 
+/* The start of the first line in b[pos, ls) longer than the cap ('\r'
+ * counted, '\n' not), or ls; ls is just past a '\n'. Skipped lines are held
+ * to the cap as cut ones are, so that RN_ETOOBIG does not depend on
+ * pushdown (nor on where the blocks end: a line in the carry is checked
+ * whether wanted or not). */
+static size_t first_too_long(const lines *L, const char *b, size_t pos,
+                             size_t ls)
+{
+    /* Such a line takes at least max + 2 bytes with its '\n'. */
+    if (ls - pos - 1 <= L->max)
+        return ls;
+    while (pos < ls) {
+        const char *q = memchr(b + pos, '\n', ls - pos);
+        size_t len = (size_t)(q - (b + pos));
+        if (len > L->max)
+            return pos;
+        pos += len + 1;
+    }
+    return ls;
+}
+
 static int lines_next(rn_iter *it, rn_batch *out)
 {
     lines *L = (lines *)it;
@@ -218,8 +239,16 @@ static int lines_next(rn_iter *it, rn_batch *out)
                 const char *nl = h > pos ? memrchr(b + pos, '\n', h - pos) : NULL;
                 if (nl) {
                     size_t ls = (size_t)(nl - b) + 1;
-                    skipped(L, rn__count_byte(b + pos, ls - pos, '\n'));
-                    pos = ls;
+                    size_t bad = first_too_long(L, b, pos, ls);
+                    skipped(L, rn__count_byte(b + pos, bad - pos, '\n'));
+                    pos = bad;
+                    if (bad < ls) {
+                        /* As below: the batch first, then the error. */
+                        if (n)
+                            break;
+                        L->bpos = pos;
+                        return too_long(L, L->blk_off + pos);
+                    }
                 }
                 if (h == end)
                     break;

@@ -8,6 +8,7 @@
  * same records as with pushdown refused (a reject callback refuses it), for
  * equalities with and without case, in-lists, contains, and and or, and
  * none pushed where a number or an operand without a literal forbids it.
+ * Last, max_line_bytes holds for the lines pushdown skips as for the rest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -295,12 +296,121 @@ static void test_filter_through_log(void **state)
     free(s);
 }
 
+/* ---- the line cap ---------------------------------------------------------- */
+
+static int keep_all(void *ud, const rn_schema *s, const rn_record *r)
+{
+    (void)ud, (void)s, (void)r;
+    return 1;
+}
+
+/* The lines of a filter over a line reader capped at 16 bytes (pushdown, or
+ * refused by an identity stage between them), one block for the whole
+ * text, as "line:text" joined by ','; the final status and message. */
+static char *run_capped(const char *text, bool push, int *rc, char *msg,
+                        size_t cap)
+{
+    rn_lines_opts lo = {0};
+    lo.max_line_bytes = 16;
+    rn_iter *it = rn_lines_new(rn_source_mem(text, strlen(text), NULL), &lo);
+    if (!push)
+        it = rn_filter_fn_new(it, keep_all, NULL);
+    it = rn_filter_new(it, "line contains \"ERROR\"");
+    assert_int_equal(rn_status(it), RN_OK);
+    tst_buf out = {0};
+    const rn_record *rec;
+    while ((*rc = rn_next(it, &rec)) == RN_ROW) {
+        char head[32];
+        int k = snprintf(head, sizeof head, "%llu:",
+                         (unsigned long long)rec->line);
+        tst_buf_add(&out, head, (size_t)k);
+        tst_buf_add(&out, rec->fields[0].ptr, rec->fields[0].len);
+        tst_buf_add(&out, ",", 1);
+    }
+    tst_buf_add(&out, "", 1);
+    snprintf(msg, cap, "%s", rn_errmsg(it));
+    rn_free(it);
+    return out.p;
+}
+
+/* A line past max_line_bytes is RN_ETOOBIG whether pushdown skips it or not:
+ * skipped lines used to escape the cap when they lay inside one block (a
+ * line spanning blocks was checked in the carry), so the run went on. */
+static void test_cap_holds_for_skipped_lines(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        /* before it a kept line: the batch, then the error */
+        "ERROR 1\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\nERROR 2\n",
+        /* the first line: the error at once */
+        "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\nERROR 2\n",
+        /* among skipped lines, exactly at the cap, then one past it */
+        "ERROR 1\nshort\nzzzzzzzzzzzzzzzz\nzzzzzzzzzzzzzzzzz\nok\nERROR 3",
+    };
+    static const char *const want[] = {"1:ERROR 1,", "", "1:ERROR 1,"};
+    static const char *const where[] = {"line 2, byte 8", "line 1, byte 0",
+                                        "line 4, byte 31"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        for (int push = 0; push < 2; push++) {
+            int rc;
+            char msg[256];
+            char *got = run_capped(texts[i], push, &rc, msg, sizeof msg);
+            assert_string_equal(got, want[i]);
+            assert_int_equal(rc, RN_ETOOBIG);
+            if (!strstr(msg, where[i]))
+                fail_msg("text %zu, push %d: '%s'", i, push, msg);
+            free(got);
+        }
+    }
+}
+
+/* ---- a chain of inputs with other fields --------------------------------- */
+
+/* Two "auto" log readers in a chain: syslog, then pipe. The filter binds $2
+ * to syslog's host (with case) and its needle "ERROR" is chosen for that; on
+ * the pipe input $2 is level, compared without case, so the needle must not
+ * reach the second input's line reader, or "|error|" would be skipped. */
+static const char *const mixed_parts[2] = {
+    "Mar  1 12:00:00 host app: hello\n",
+    "2024-03-01 12:00|INFO|a\n2024-03-01 12:00|error|b\n"};
+
+static rn_iter *open_mixed(void *ud, size_t i)
+{
+    (void)ud;
+    rn_log_opts o = {0};
+    o.format = "auto";
+    return rn_log_new(rn_lines_new(tst_chunked_source(mixed_parts[i],
+                                                      strlen(mixed_parts[i]),
+                                                      24, NULL),
+                                   NULL),
+                      &o);
+}
+
+static void test_chain_of_other_fields(void **state)
+{
+    (void)state;
+    rn_iter *it = rn_filter_new(rn_chain_new(open_mixed, NULL, 2, NULL),
+                                "$2 == ERROR");
+    assert_int_equal(rn_status(it), RN_OK);
+    const rn_record *r;
+    int n = 0;
+    while (rn_next(it, &r) == RN_ROW) {
+        assert_int_equal(r->line, 2);
+        n++;
+    }
+    assert_int_equal(rn_status(it), RN_DONE);
+    assert_int_equal(n, 1);
+    rn_free(it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pushdown_every_chunk_size),
         cmocka_unit_test(test_no_pushdown_when_it_would_be_wrong),
         cmocka_unit_test(test_filter_through_log),
+        cmocka_unit_test(test_chain_of_other_fields),
+        cmocka_unit_test(test_cap_holds_for_skipped_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
