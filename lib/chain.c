@@ -21,6 +21,8 @@ typedef struct chain {
     const rn_field *needle; /* pushdown passed to each input as it opens */
     size_t nneedle;
     bool needle_ci;
+    rn_schema *needle_for;  /* the fields the needles were chosen for: an
+                               input with others gets none (owned copy) */
     const rn_schema *seen; /* cur's schema the copy was made from */
     rn_schema *own;      /* copy of the current schema: outlives cur */
     rn_schema **old;     /* copies replaced by later ones, until close */
@@ -35,7 +37,10 @@ static int open_at(chain *c, size_t i)
         return rn__iter_fail(&c->base, RN_ENOMEM,
                              "chain: out of memory opening input %zu", i + 1);
     c->base.origin = c->cur->origin;
-    if (c->nneedle)
+    /* The stage above chose its needles for the first input's fields: "$2
+     * == ERROR" on another reader's fields may mean another field, with
+     * or without case. */
+    if (c->nneedle && rn__schema_equal(c->needle_for, c->cur->schema))
         (void)rn__want_needles(c->cur, c->needle, c->nneedle, c->needle_ci);
     if (c->cur->status < 0)
         return rn__iter_adopt(&c->base, c->cur, c->cur->status);
@@ -136,6 +141,7 @@ static void chain_close(rn_iter *it)
     chain *c = (chain *)it;
     rn_free(c->cur);
     rn__schema_free(&it->mem, c->first);
+    rn__schema_free(&it->mem, c->needle_for);
     rn__schema_free(&it->mem, c->own);
     for (size_t i = 0; i < c->nold; i++)
         rn__schema_free(&it->mem, c->old[i]);
@@ -150,8 +156,16 @@ static bool chain_want(rn_iter *it, const rn_field *needles, size_t n,
     chain *c = (chain *)it;
     /* Inputs are alike (one kind of reader per chain): the one open now
      * answers for the rest. */
-    if (!c->cur || !rn__want_needles(c->cur, needles, n, ci))
+    if (!c->cur || !c->cur->schema)
         return false;
+    rn_schema *f = rn__schema_new(&c->base.mem, c->cur->schema->name,
+                                  c->cur->schema->n);
+    if (!f || !rn__want_needles(c->cur, needles, n, ci)) {
+        rn__schema_free(&c->base.mem, f);
+        return false;
+    }
+    rn__schema_free(&c->base.mem, c->needle_for);
+    c->needle_for = f;
     c->needle = needles;
     c->nneedle = n;
     c->needle_ci = ci;
