@@ -77,6 +77,7 @@ typedef struct logr {
     size_t fcap;               /* fields allocated (bcap * max fields) */
     rn_reject_fn on_reject;
     void *reject_ud;
+    bool allow_pushdown;       /* pushdown even with on_reject */
     rn_batch ub;               /* upstream batch being parsed */
     size_t upos;               /* its next record */
     size_t seen;               /* auto: non-blank lines voted on */
@@ -552,11 +553,12 @@ static const rn__iter_vt log_vt = {"log", log_next, log_close};
 /* Pushdown passes through: every field is a view of its line, so a line
  * without any needle yields no wanted record. A skipped line is never
  * parsed, so a bad one among them counts as filtered, not rejected; with
- * rejects asked for (on_reject) every line is parsed, and pushdown refused. */
+ * rejects asked for (on_reject) every line is parsed, and pushdown refused,
+ * unless the caller allows it (allow_pushdown). */
 static bool log_want(rn_iter *it, const rn_field *needles, size_t n, bool ci)
 {
     logr *L = (logr *)it;
-    if (L->on_reject || L->fmt == F_AUTO)
+    if ((L->on_reject && !L->allow_pushdown) || L->fmt == F_AUTO)
         return false;
     return rn__want_needles(it->up, needles, n, ci);
 }
@@ -655,6 +657,7 @@ rn_iter *rn_log_new(rn_iter *up, const rn_log_opts *opts)
     if (opts) {
         L->on_reject = opts->on_reject;
         L->reject_ud = opts->reject_ud;
+        L->allow_pushdown = opts->allow_pushdown != 0;
     }
     if (L->base.status < 0)
         return &L->base; /* the upstream's error was adopted */

@@ -471,6 +471,7 @@ static int build_log(rn__pp *p, int first, int argc, char **argv,
     }
     c->log.on_reject = p->opts->on_reject;
     c->log.reject_ud = p->opts->reject_ud;
+    c->log.allow_pushdown = p->opts->allow_pushdown;
     /* One log reader over all the files, so the format is decided once. */
     rn_iter *lines = NULL;
     int rc = open_files(p, c, &lines);

@@ -456,6 +456,12 @@ typedef struct rn_log_opts {
                               groups become the fields) */
     rn_reject_fn on_reject; /* lines that do not match; NULL: none */
     void *reject_ud;
+    int allow_pushdown;    /* with on_reject: nonzero lets a filter above
+                              still have the lines that cannot pass it
+                              skipped unparsed (README "Pushdown"), so such
+                              a line never reaches on_reject even when it
+                              does not match; for a callback that only
+                              counts. 0: on_reject sees every bad line */
 } rn_log_opts;
 
 /** Parses each line that up yields (its first field) as a log record with
@@ -769,6 +775,7 @@ typedef struct rn_pipeline_opts {
                                --strict rows that break the rules are
                                rejects instead of errors */
     void *reject_ud;       /* passed to on_reject */
+    int allow_pushdown;    /* rn_log_opts.allow_pushdown for log readers */
 } rn_pipeline_opts;
 
 /** Why rn_pipeline_parse() or rn_pipeline_append() returned no chain. */

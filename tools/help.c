@@ -132,7 +132,7 @@ const cli_help cli_verbs[] = {
      "that is not a field is a string. == on a field named level ignores\n"
      "case. Right after lines or log, a string every kept record must hold\n"
      "(level == ERROR) is searched in the raw bytes first, and lines without\n"
-     "it are skipped unparsed (for log, not under --stats or --rejects).\n"
+     "it are skipped unparsed (for log, not under --rejects).\n"
      "\n"
      "Examples:\n"
      "  runnel csv sales.csv then filter 'amount > 100 and category == books'\n"

@@ -586,6 +586,9 @@ int main(int argc, char **argv)
     if (c.rejects || c.stats) {
         po.on_reject = cli_on_reject;
         po.reject_ud = &c;
+        /* --stats only counts: it must not slow the run down by parsing
+         * the lines pushdown would skip. --rejects wants every bad line. */
+        po.allow_pushdown = !c.rejects;
     }
     int n1 = c.job_needs_ts && src_end ? src_end : argc - i;
     rn_pipeline_err err;

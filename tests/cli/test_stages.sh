@@ -98,6 +98,11 @@ grep -q '^777,1$' "$T/mixed.want" && grep -q '^779,1$' "$T/mixed.want" &&
 expect_file "log job with pushdown as without" 0 "$T/mixed.want" "$RUNNEL" -o csv log \
     "$T/mixed.log" then filter 'level == ERROR' then extract message 'Error code: (?<code>\d+)' \
     then count-by code
+# --stats only counts: pushdown stays on (the reader filters), same output.
+"$RUNNEL" --stats -o csv log "$T/mixed.log" then filter 'level == ERROR' then extract message \
+    'Error code: (?<code>\d+)' then count-by code 2>"$T/stats" >"$T/mixed.stats.out"
+cmp -s "$T/mixed.want" "$T/mixed.stats.out" && grep -q 'stats: read .*filtered [1-9]' "$T/stats" &&
+    cli_pass=$((cli_pass + 1)) || cli_bad "log job under --stats: $(cat "$T/stats")"
 "$RUNNEL" --stats lines "$T/mixed.log" then filter 'line contains "|ERROR|"' 2>"$T/stats" >/dev/null
 grep -q 'stats: read .*filtered [1-9]' "$T/stats" && cli_pass=$((cli_pass + 1)) ||
     cli_bad "filter pushdown: the reader skipped nothing: $(cat "$T/stats")"
