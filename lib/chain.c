@@ -18,9 +18,8 @@ typedef struct chain {
     bool same_fields;    /* each must have the first one's field names */
     rn_schema *first;    /* a copy of the first one's names, owned */
     rn_stats done;       /* counters of the iterators already finished */
-    const rn_field *needle; /* pushdown passed to each input as it opens */
-    size_t nneedle;
-    bool needle_ci;
+    rn__needles needles;    /* pushdown passed to each input as it opens;
+                               .n == 0: none */
     rn_schema *needle_for;  /* the fields the needles were chosen for: an
                                input with others gets none (owned copy) */
     const rn_schema *seen; /* cur's schema the copy was made from */
@@ -40,8 +39,8 @@ static int open_at(chain *c, size_t i)
     /* The stage above chose its needles for the first input's fields: "$2
      * == ERROR" on another reader's fields may mean another field, with
      * or without case. */
-    if (c->nneedle && rn__schema_equal(c->needle_for, c->cur->schema))
-        (void)rn__want_needles(c->cur, c->needle, c->nneedle, c->needle_ci);
+    if (c->needles.n && rn__schema_equal(c->needle_for, c->cur->schema))
+        (void)rn__want_needles(c->cur, &c->needles);
     if (c->cur->status < 0)
         return rn__iter_adopt(&c->base, c->cur, c->cur->status);
     if (c->same_fields && i > 0 && c->cur->schema &&
@@ -150,25 +149,26 @@ static void chain_close(rn_iter *it)
 
 static const rn__iter_vt chain_vt = {"chain", chain_next, chain_close};
 
-static bool chain_want(rn_iter *it, const rn_field *needles, size_t n,
-                       bool ci)
+static bool chain_want(rn_iter *it, const rn__needles *nd)
 {
     chain *c = (chain *)it;
+    /* Context is counted in lines of one stream, which line numbers that
+     * start again with each input would break. */
+    if ((nd->before || nd->after) && c->n > 1)
+        return false;
     /* Inputs are alike (one kind of reader per chain): the one open now
      * answers for the rest. */
     if (!c->cur || !c->cur->schema)
         return false;
     rn_schema *f = rn__schema_new(&c->base.mem, c->cur->schema->name,
                                   c->cur->schema->n);
-    if (!f || !rn__want_needles(c->cur, needles, n, ci)) {
+    if (!f || !rn__want_needles(c->cur, nd)) {
         rn__schema_free(&c->base.mem, f);
         return false;
     }
     rn__schema_free(&c->base.mem, c->needle_for);
     c->needle_for = f;
-    c->needle = needles;
-    c->nneedle = n;
-    c->needle_ci = ci;
+    c->needles = *nd;
     return true;
 }
 

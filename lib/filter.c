@@ -118,10 +118,10 @@ rn_iter *rn_filter_new(rn_iter *up, const char *expr)
         f->is_bound = true;
         /* Pushdown: the line reader below may skip the lines that hold none
          * of the literals every kept record must have (rn__expr_needles). */
-        bool ci;
-        size_t n = rn__expr_needles(f->e, f->needle, RN__MAX_NEEDLES, &ci);
-        if (n)
-            (void)rn__want_needles(up, f->needle, n, ci);
+        rn__needles nd = {f->needle, 0, false, 0, 0};
+        nd.n = rn__expr_needles(f->e, f->needle, RN__MAX_NEEDLES, &nd.ci);
+        if (nd.n)
+            (void)rn__want_needles(up, &nd);
     }
     return it;
 }

@@ -58,6 +58,10 @@ typedef struct grep {
     uint64_t last_seq;         /* input position of the last yielded */
     size_t after_left;         /* after-context records still to yield */
     uint64_t printed;          /* data records yielded */
+    bool by_line;              /* context under pushdown: skipped lines
+                                  leave gaps, so records are placed by
+                                  line number, not by position */
+    uint64_t last_match;       /* place of the last match (by_line) */
     /* pushdown: the patterns' literals, searched by the line reader */
     rn_field needle[RN__MAX_NEEDLES];
     char *needle_bytes;
@@ -82,6 +86,13 @@ typedef struct grep {
     size_t k;                  /* records in the batch being built */
     size_t nsep;               /* separators among them */
 } grep;
+
+/* Where record i of the upstream batch stands in the input: its position,
+ * or under context pushdown its line number (a line reader's, one input). */
+static inline uint64_t seq_of(const grep *g, size_t i)
+{
+    return g->by_line ? g->ub.recs[i].line : g->seq0 + i;
+}
 
 /* ---- schema and output arrays -------------------------------------------- */
 
@@ -216,13 +227,15 @@ static void put_up(grep *g, size_t i, size_t pat, bool match)
 {
     const rn_record *in = &g->ub.recs[i];
     put(g, in->fields, in->nfields, in->raw, in->line, in->offset,
-        g->seq0 + i, pat, match);
+        seq_of(g, i), pat, match);
     g->run = i + 1;
     g->rcount = g->rhead = 0;
 }
 
 /* Yields the before-context of record i of the upstream batch: the newest
- * `before` candidates, from the ring first, then from the batch. */
+ * `before` candidates, from the ring first, then from the batch; under
+ * context pushdown only those within `before` lines of it (the reader may
+ * cut out lines that are no one's context). */
 static void put_before(grep *g, size_t i)
 {
     size_t nb = i - g->run;
@@ -230,12 +243,15 @@ static void put_before(grep *g, size_t i)
     size_t cr = g->before - cb;
     if (cr > g->rcount)
         cr = g->rcount;
+    uint64_t at = seq_of(g, i);
     for (size_t j = g->rcount - cr; j < g->rcount; j++) {
         const slot *s = &g->ring[(g->rhead + j) % g->before];
-        put(g, s->f, s->nf, s->raw, s->line, s->offset, s->seq, 0, false);
+        if (!g->by_line || s->seq + g->before >= at)
+            put(g, s->f, s->nf, s->raw, s->line, s->offset, s->seq, 0, false);
     }
     for (size_t j = i - cb; j < i; j++)
-        put_up(g, j, 0, false);
+        if (!g->by_line || seq_of(g, j) + g->before >= at)
+            put_up(g, j, 0, false);
 }
 
 /* ---- the ring of before-context ------------------------------------------ */
@@ -330,7 +346,7 @@ static int save_tail(grep *g)
             s = &g->ring[g->rhead];
             g->rhead = (g->rhead + 1) % g->before;
         }
-        int rc = copy_rec(g, s, &g->ub.recs[j], g->seq0 + j);
+        int rc = copy_rec(g, s, &g->ub.recs[j], seq_of(g, j));
         if (rc < 0)
             return rc;
     }
@@ -444,9 +460,16 @@ static int grep_next(rn_iter *it, rn_batch *out)
             put_before(g, i);
             put_up(g, i, g->invert ? 0 : pat, true);
             g->after_left = g->after;
+            g->last_match = seq_of(g, i);
         } else if (g->after_left) {
-            put_up(g, i, 0, false);
-            g->after_left--;
+            /* Under context pushdown the next record may lie past the
+             * after-context: the lines between were skipped. */
+            if (g->by_line && seq_of(g, i) > g->last_match + g->after)
+                g->after_left = 0;
+            else {
+                put_up(g, i, 0, false);
+                g->after_left--;
+            }
         }
         g->upos++;
     }
@@ -492,15 +515,16 @@ static const rn__iter_vt grep_vt = {"grep", grep_next, grep_close};
 
 /* ---- construction -------------------------------------------------------- */
 
-/* When every pattern holds a literal (rn__regex_literal) and grep keeps only
- * matching lines (no context, no -v: context needs the lines around a hit,
- * -v the lines without one), the line reader below need only cut out the
- * lines holding one of the literals; the rest it skips unparsed. Under -i the
+/* When every pattern holds a literal (rn__regex_literal) and grep keeps
+ * matching lines (not -v, which keeps the lines without one), the line
+ * reader below need only cut out the lines holding one of the literals and
+ * the context around them; the rest it skips unparsed. Under -i the
  * literals are searched ignoring ASCII case, as PCRE2 matches without UTF
- * (a pattern that turns UTF on, with a verb, yields no literal). */
+ * (a pattern that turns UTF on, with a verb, yields no literal). With
+ * context, records are then placed by line number (by_line). */
 static int push_down(grep *g, const rn_grep_opts *o)
 {
-    if (o->invert || o->before || o->after || o->npatterns > RN__MAX_NEEDLES)
+    if (o->invert || o->npatterns > RN__MAX_NEEDLES)
         return RN_OK;
     size_t total = 0;
     for (size_t i = 0; i < o->npatterns; i++)
@@ -519,8 +543,10 @@ static int push_down(grep *g, const rn_grep_opts *o)
         g->needle[i].len = n;
         used += n;
     }
-    (void)rn__want_needles(g->base.up, g->needle, o->npatterns,
-                           o->ignore_case != 0);
+    rn__needles nd = {g->needle, o->npatterns, o->ignore_case != 0,
+                      o->before, o->after};
+    if (rn__want_needles(g->base.up, &nd))
+        g->by_line = o->before || o->after;
     return RN_OK;
 }
 

@@ -165,14 +165,15 @@ const char *rn_kind(const rn_iter *it)
     return it ? it->vt->kind : "";
 }
 
-bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n, bool ci)
+bool rn__want_needles(rn_iter *it, const rn__needles *nd)
 {
-    if (!it || !it->want || it->status < 0 || n == 0 || n > RN__MAX_NEEDLES)
+    if (!it || !it->want || it->status < 0 || nd->n == 0 ||
+        nd->n > RN__MAX_NEEDLES)
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (needles[i].len == 0)
+    for (size_t i = 0; i < nd->n; i++)
+        if (nd->f[i].len == 0)
             return false;
-    return it->want(it, needles, n, ci);
+    return it->want(it, nd);
 }
 
 bool rn__iter_own(rn_iter *it, void (*own_free)(void *own), void *p)

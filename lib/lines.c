@@ -38,6 +38,8 @@ typedef struct lines {
     /* pushdown: only lines holding one of these needles are cut out */
     rn__finder fd[RN__MAX_NEEDLES];
     size_t nneedle;
+    size_t before, after;    /* context lines wanted around a hit line */
+    size_t after_left;       /* lines after the last hit line still owed */
     uint64_t gen, hit_gen;   /* blocks read; the block hit[] is for */
     size_t hit[RN__MAX_NEEDLES]; /* next offset of each needle in the block,
                                     blen when none is left */
@@ -152,6 +154,36 @@ static bool wanted(const lines *L, const char *p, size_t n)
     return false;
 }
 
+/* Whether pushdown must cut out a line that hit says holds a needle or not,
+ * and the after-context owed from there on: a line with a needle, then
+ * `after` lines; with before-context wanted, a line it cannot tell about
+ * (one assembled in the carry, whose neighbours are gone) is cut out too. */
+static bool keep_line(lines *L, bool hit)
+{
+    if (hit) {
+        L->after_left = L->after;
+        return true;
+    }
+    if (L->after_left) {
+        L->after_left--;
+        return true;
+    }
+    return L->before > 0;
+}
+
+/* The start of the k-th line before the line starting at ls (just past a
+ * '\n'), not before pos (a line start): the before-context of a hit. */
+static size_t back_lines(const char *b, size_t pos, size_t ls, size_t k)
+{
+    size_t at = ls;
+    for (; k && at > pos; k--) {
+        const char *nl = at - 1 > pos ? memrchr(b + pos, '\n', at - 1 - pos)
+                                      : NULL;
+        at = nl ? (size_t)(nl - b) + 1 : pos;
+    }
+    return at;
+}
+
 /* Lines skipped by pushdown: counted, never cut out. */
 static void skipped(lines *L, uint64_t k)
 {
@@ -202,7 +234,7 @@ static int lines_next(rn_iter *it, rn_batch *out)
             }
             if (L->clen == 0)
                 return RN_DONE;
-            if (L->nneedle && !wanted(L, L->carry, L->clen)) {
+            if (L->nneedle && !keep_line(L, wanted(L, L->carry, L->clen))) {
                 skipped(L, 1);
                 L->clen = 0;
                 return RN_DONE;
@@ -222,7 +254,8 @@ static int lines_next(rn_iter *it, rn_batch *out)
             if (rc < 0)
                 return rc;
             L->bpos = pos + take + (q != NULL);
-            if (q && L->nneedle && !wanted(L, L->carry, L->clen)) {
+            if (q && L->nneedle &&
+                !keep_line(L, wanted(L, L->carry, L->clen))) {
                 skipped(L, 1);
                 L->clen = 0;
             } else if (q) {
@@ -232,13 +265,20 @@ static int lines_next(rn_iter *it, rn_batch *out)
             continue;
         }
         while (n < RN__BATCH) {
+            size_t h = end;
             if (L->nneedle) {
-                /* Skip to the line of the next needle hit; with none left,
-                 * to the partial line at the end, which the carry checks. */
-                size_t h = next_hit(L, b, pos, end);
-                const char *nl = h > pos ? memrchr(b + pos, '\n', h - pos) : NULL;
+                /* Skip to the line of the next needle hit, less its before-
+                 * context; with no hit left, to the partial line at the
+                 * end, which the carry checks, less the last `before`
+                 * lines, which may be the context of a hit in the next
+                 * block. Nothing is skipped while after-context is owed. */
+                h = next_hit(L, b, pos, end);
+                const char *nl = !L->after_left && h > pos
+                                     ? memrchr(b + pos, '\n', h - pos)
+                                     : NULL;
                 if (nl) {
-                    size_t ls = (size_t)(nl - b) + 1;
+                    size_t ls = back_lines(b, pos, (size_t)(nl - b) + 1,
+                                           L->before);
                     size_t bad = first_too_long(L, b, pos, ls);
                     skipped(L, rn__count_byte(b + pos, bad - pos, '\n'));
                     pos = bad;
@@ -250,7 +290,7 @@ static int lines_next(rn_iter *it, rn_batch *out)
                         return too_long(L, L->blk_off + pos);
                     }
                 }
-                if (h == end)
+                if (h == end && !L->after_left && !L->before)
                     break;
             }
             const char *q = memchr(b + pos, '\n', end - pos);
@@ -264,6 +304,8 @@ static int lines_next(rn_iter *it, rn_batch *out)
                 return too_long(L, L->blk_off + pos);
             }
             emit(L, n++, b + pos, len, L->blk_off + pos, true);
+            if (L->nneedle)
+                (void)keep_line(L, h < pos + len);
             pos += len + 1;
         }
         L->bpos = pos;
@@ -294,13 +336,14 @@ static void lines_close(rn_iter *it)
 
 static const rn__iter_vt lines_vt = {"lines", lines_next, lines_close};
 
-static bool lines_want(rn_iter *it, const rn_field *needles, size_t n,
-                       bool ci)
+static bool lines_want(rn_iter *it, const rn__needles *nd)
 {
     lines *L = (lines *)it;
-    for (size_t i = 0; i < n; i++)
-        rn__finder_init(&L->fd[i], needles[i], ci);
-    L->nneedle = n;
+    for (size_t i = 0; i < nd->n; i++)
+        rn__finder_init(&L->fd[i], nd->f[i], nd->ci);
+    L->nneedle = nd->n;
+    L->before = nd->before;
+    L->after = nd->after;
     L->hit_gen = L->gen - 1; /* the hit cache is stale */
     return true;
 }

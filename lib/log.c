@@ -555,12 +555,16 @@ static const rn__iter_vt log_vt = {"log", log_next, log_close};
  * parsed, so a bad one among them counts as filtered, not rejected; with
  * rejects asked for (on_reject) every line is parsed, and pushdown refused,
  * unless the caller allows it (allow_pushdown). */
-static bool log_want(rn_iter *it, const rn_field *needles, size_t n, bool ci)
+static bool log_want(rn_iter *it, const rn__needles *nd)
 {
     logr *L = (logr *)it;
     if ((L->on_reject && !L->allow_pushdown) || L->fmt == F_AUTO)
         return false;
-    return rn__want_needles(it->up, needles, n, ci);
+    /* Context counts records, and a line that is no log record is none:
+     * the lines around a hit are not the records around it. */
+    if (nd->before || nd->after)
+        return false;
+    return rn__want_needles(it->up, nd);
 }
 
 /* ---- construction -------------------------------------------------------- */

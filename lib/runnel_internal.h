@@ -77,6 +77,15 @@ typedef struct rn__iter_vt {
     void (*close)(rn_iter *it);
 } rn__iter_vt;
 
+/* Pushdown's request (rn__want_needles, below). */
+#define RN__MAX_NEEDLES 16
+typedef struct rn__needles {
+    const rn_field *f;         /* the needles, 1 to RN__MAX_NEEDLES */
+    size_t n;
+    bool ci;
+    size_t before, after;      /* lines of context around a line with one */
+} rn__needles;
+
 struct rn_iter {
     const rn__iter_vt *vt;
     rn_iter *up;               /* owned upstream, freed after this one */
@@ -97,7 +106,7 @@ struct rn_iter {
                                   stay complete (-Wmissing-field-initializers) */
     /* Pushdown (rn__want_needles): set by the modules that can take it;
      * NULL: refused. A field, not a vtable entry, for the reason above. */
-    bool (*want)(rn_iter *it, const rn_field *needles, size_t n, bool ci);
+    bool (*want)(rn_iter *it, const rn__needles *nd);
     void (*own_free)(void *own); /* frees own after close (rn__iter_own) */
     void *own;                 /* what the iterator keeps for the stages
                                   above it, such as the words and options
@@ -123,13 +132,15 @@ int rn__iter_adopt(rn_iter *it, const rn_iter *from, int code);
 bool rn__iter_own(rn_iter *it, void (*own_free)(void *own), void *p);
 
 /* Pushdown: tells it that every record the stage above keeps has a field
- * containing one of the n needles (ci: ignoring ASCII case), so that the line
+ * containing one of the needles (ci: ignoring ASCII case), so that the line
  * reader under it (a lines reader, a log reader on one, or a chain of them)
  * may skip the lines that contain none of them without cutting them out.
- * Skipped lines still count for line numbers, and as filtered. Returns true
- * when it was taken. The needles must outlive it; at most RN__MAX_NEEDLES. */
-#define RN__MAX_NEEDLES 16
-bool rn__want_needles(rn_iter *it, const rn_field *needles, size_t n, bool ci);
+ * With before or after, the stage also needs that many lines around each
+ * line holding a needle (grep's context), which the reader cuts out too; it
+ * may cut out more lines than asked, never fewer. Skipped lines still count
+ * for line numbers, and as filtered. Returns true when it was taken. The
+ * taker copies *nd; nd->f must outlive it. */
+bool rn__want_needles(rn_iter *it, const rn__needles *nd);
 
 /* ---- sources ------------------------------------------------------------- */
 

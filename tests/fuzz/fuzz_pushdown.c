@@ -255,11 +255,13 @@ static size_t grep_spec(spec *s, int raw, fz_buf *b, rn_grep_opts *o,
     memset(o, 0, sizeof o[0]);
     unsigned f = next(s);
     o->ignore_case = f & 1;
-    /* These refuse pushdown; now and then, to check they still agree. */
+    /* -v refuses pushdown: now and then, to check it still agrees.
+     * Context (0 to 3 lines each side) is pushed down with the lines around
+     * each hit, and placed by line number: often. */
     o->invert = (f & 0x0e) == 0x0e;
-    if ((f & 0x70) == 0x70) {
-        o->before = (f >> 1) & 1;
-        o->after = (f >> 2) & 1;
+    if (f & 0x10) {
+        o->before = (f >> 1) & 3;
+        o->after = (f >> 5) & 3;
     }
     size_t n = 0;
     size_t start[MAX_PATS];

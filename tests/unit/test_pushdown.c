@@ -3,8 +3,9 @@
  * records and line numbers as a naive reference at every chunk size, lines
  * spanning blocks included, and proof that lines were skipped rather than
  * cut out (the reader counts them as filtered), with and without case (-i).
- * Cases that must not push down (context, -v, no literal) still give the
- * right answer. Then filter's literals, pushed through a log reader: the
+ * Cases that must not push down (-v, no literal) still give the right
+ * answer; with context (-B, -A), the output with pushdown is that of grep
+ * seeing every line, at every chunk size. Then filter's literals, pushed through a log reader: the
  * same records as with pushdown refused (a reject callback refuses it), for
  * equalities with and without case, in-lists, contains, and and or, and
  * none pushed where a number or an operand without a literal forbids it.
@@ -138,14 +139,31 @@ static void test_no_pushdown_when_it_would_be_wrong(void **state)
     (void)state;
     size_t n;
     char *s = make_text(&n);
-    const char *subs[] = {"Error code: 503"};
-    /* Context needs the lines around a match. */
-    const char *exact[] = {"Error code: 503"};
-    run(s, n, 7, exact, 1, subs, 1, 0, 2, false);
     /* No literal at all. */
     const char *alt[] = {"503|code: 42"};
     const char *altsubs[] = {"503", "code: 42"};
-    run(s, n, 7, alt, 1, altsubs, 2, 0, 0, false);
+    run(s, n, 4096, alt, 1, altsubs, 2, 0, 0, false);
+    /* -v keeps the lines without the literal. */
+    const char *exact[] = {"Error code: 503"};
+    rn_grep_opts o = {0};
+    o.patterns = exact;
+    o.npatterns = 1;
+    o.invert = 1;
+    rn_iter *it = rn_grep_new(rn_lines_new(rn_source_mem(s, n, NULL), NULL),
+                              &o);
+    const rn_record *rec;
+    size_t k = 0;
+    while (rn_next(it, &rec) == RN_ROW) {
+        assert_null(memmem(rec->raw.ptr, rec->raw.len, exact[0],
+                           strlen(exact[0])));
+        k++;
+    }
+    assert_int_equal(rn_status(it), RN_DONE);
+    assert_true(k > 1000);
+    rn_stats st;
+    rn_stats_of(rn_upstream(it), &st);
+    assert_int_equal(st.filtered, 0);
+    rn_free(it);
     free(s);
 }
 
@@ -415,6 +433,97 @@ static void test_chain_of_other_fields(void **state)
     rn_free(it);
 }
 
+/* ---- grep's context under pushdown ---------------------------------------- */
+
+/* grep over a line reader in chunks, as text: each record's line and fields
+ * ("--" for a separator); the reader's stats. push false puts a stage that
+ * takes no pushdown between them: the reference. */
+static char *run_context(const char *s, size_t n, size_t chunk,
+                         const rn_grep_opts *o, bool push, rn_stats *rd)
+{
+    rn_iter *it = rn_lines_new(tst_chunked_source(s, n, chunk, NULL), NULL);
+    rn_iter *lines = it;
+    if (!push)
+        it = rn_filter_fn_new(it, keep_all, NULL);
+    it = rn_grep_new(it, o);
+    assert_int_equal(rn_status(it), RN_OK);
+    tst_buf out = {0};
+    const rn_record *rec;
+    int rc;
+    while ((rc = rn_next(it, &rec)) == RN_ROW) {
+        if (rec->nfields == 0) {
+            tst_buf_add(&out, "--\n", 3);
+            continue;
+        }
+        char head[32];
+        int k = snprintf(head, sizeof head, "%llu:",
+                         (unsigned long long)rec->line);
+        tst_buf_add(&out, head, (size_t)k);
+        for (size_t f = 0; f < rec->nfields; f++) {
+            tst_buf_add(&out, rec->fields[f].ptr, rec->fields[f].len);
+            tst_buf_add(&out, "|", 1);
+        }
+        tst_buf_add(&out, "\n", 1);
+    }
+    assert_int_equal(rc, RN_DONE);
+    tst_buf_add(&out, "", 1);
+    rn_stats_of(lines, rd);
+    rn_free(it);
+    return out.p;
+}
+
+/* -B and -A with pushdown: the reader cuts out the lines around each hit
+ * line (and a block's last lines, which may be context for the next), grep
+ * places records by line number; the output, separators included, must be
+ * that of grep seeing every line, at every chunk size. */
+static void test_grep_context(void **state)
+{
+    (void)state;
+    size_t nt, nl;
+    char *texts[2] = {make_text(&nt), make_log(&nl)};
+    size_t lens[2] = {nt, nl};
+    static const char *const pats[2][2] = {
+        {"Error code: 42", "code: 5\\b"}, /* hits close together */
+        {"disk", "DEBUG"},                /* hits far apart */
+    };
+    static const size_t ctx[][2] = {{1, 0}, {0, 1}, {2, 3}, {3, 0}, {0, 4},
+                                    {5, 5}};
+    size_t chunks[] = {1, 2, 3, 7, 64, 701, 4096, 1u << 20};
+    for (size_t t = 0; t < 2; t++) {
+        for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+            for (size_t x = 0; x < sizeof ctx / sizeof *ctx; x++) {
+                for (int ci = 0; ci < 2; ci++) {
+                    rn_grep_opts o = {0};
+                    o.patterns = pats[t];
+                    o.npatterns = ci ? 1 : 2;
+                    o.ignore_case = ci;
+                    o.before = ctx[x][0];
+                    o.after = ctx[x][1];
+                    rn_stats ref_rd, rd;
+                    char *want = run_context(texts[t], lens[t], chunks[c], &o,
+                                             false, &ref_rd);
+                    char *got = run_context(texts[t], lens[t], chunks[c], &o,
+                                            true, &rd);
+                    if (strcmp(want, got) != 0)
+                        fail_msg("text %zu, chunk %zu, -B %zu -A %zu, -i %d: "
+                                 "records differ", t, chunks[c], o.before,
+                                 o.after, ci);
+                    assert_int_equal(ref_rd.filtered, 0);
+                    /* Blocks of many lines: lines were skipped. */
+                    if (chunks[c] >= 4096 && rd.filtered == 0)
+                        fail_msg("text %zu, chunk %zu, -B %zu -A %zu: no "
+                                 "line skipped", t, chunks[c], o.before,
+                                 o.after);
+                    free(want);
+                    free(got);
+                }
+            }
+        }
+    }
+    free(texts[0]);
+    free(texts[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_no_pushdown_when_it_would_be_wrong),
         cmocka_unit_test(test_filter_through_log),
         cmocka_unit_test(test_chain_of_other_fields),
+        cmocka_unit_test(test_grep_context),
         cmocka_unit_test(test_cap_holds_for_skipped_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
