@@ -294,10 +294,9 @@ AVX2 static uint64_t count_avx2(const char *p, size_t n, unsigned char c)
 }
 #endif
 
-uint64_t rn__count_byte_path(const char *p, size_t n, unsigned char c,
-                             int path)
+/* With path resolved already (resolve() asks the CPU each time). */
+static uint64_t count_on(const char *p, size_t n, unsigned char c, int path)
 {
-    path = resolve(path);
 #if FIND_X86
     if (path == RN__FIND_AVX2)
         return count_avx2(p, n, c);
@@ -305,6 +304,18 @@ uint64_t rn__count_byte_path(const char *p, size_t n, unsigned char c,
         return count_sse2(p, n, c);
 #endif
     return count_scalar(p, n, c);
+}
+
+uint64_t rn__count_byte_path(const char *p, size_t n, unsigned char c,
+                             int path)
+{
+    return count_on(p, n, c, resolve(path));
+}
+
+uint64_t rn__finder_count(const rn__finder *f, const char *p, size_t n,
+                          unsigned char c)
+{
+    return count_on(p, n, c, f->path);
 }
 
 uint64_t rn__count_byte(const char *p, size_t n, unsigned char c)

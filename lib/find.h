@@ -53,4 +53,9 @@ uint64_t rn__count_byte(const char *p, size_t n, unsigned char c);
 uint64_t rn__count_byte_path(const char *p, size_t n, unsigned char c,
                              int path);
 
+/* rn__count_byte() with the implementation f picked: for a hot loop, which
+ * need not ask the CPU again at each call. */
+uint64_t rn__finder_count(const rn__finder *f, const char *p, size_t n,
+                          unsigned char c);
+
 #endif /* RN_FIND_H */

@@ -280,7 +280,8 @@ static int lines_next(rn_iter *it, rn_batch *out)
                     size_t ls = back_lines(b, pos, (size_t)(nl - b) + 1,
                                            L->before);
                     size_t bad = first_too_long(L, b, pos, ls);
-                    skipped(L, rn__count_byte(b + pos, bad - pos, '\n'));
+                    skipped(L, rn__finder_count(&L->fd[0], b + pos,
+                                                bad - pos, '\n'));
                     pos = bad;
                     if (bad < ls) {
                         /* As below: the batch first, then the error. */

@@ -162,9 +162,17 @@ static void test_count_byte(void **state)
             uint64_t want = 0;
             for (size_t i = 0; i < n; i++)
                 want += buf[off + i] == '\n';
-            for (size_t p = 0; p < NPATHS; p++)
+            for (size_t p = 0; p < NPATHS; p++) {
                 if (rn__count_byte_path(buf + off, n, '\n', paths[p]) != want)
                     fail_msg("path %d: %zu bytes at %zu", paths[p], n, off);
+                /* The same through a finder's own implementation. */
+                rn__finder f;
+                rn_field nd = {"x", 1};
+                rn__finder_init_path(&f, nd, false, paths[p]);
+                if (rn__finder_count(&f, buf + off, n, '\n') != want)
+                    fail_msg("finder, path %d: %zu bytes at %zu", paths[p], n,
+                             off);
+            }
         }
     }
     /* Every byte the same, past the 255-step counters of the SIMD paths. */
