@@ -110,7 +110,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) lib/runnel.h
 	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib -o $@ $< $(STATIC) $(LIBS) -lpthread
 
 # A fuzz target with the replay main: saved inputs run without libFuzzer.
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(STATIC)
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ \
 	  tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(STATIC) $(LIBS)
@@ -123,7 +123,7 @@ $(FUZZ_DIR)/lib/%.o: lib/%.c $(wildcard lib/*.h)
 
 .SECONDARY: $(FUZZ_LIB_OBJ)
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJ)
 	$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEFS) -Ilib -o $@ $< \
 	  $(FUZZ_LIB_OBJ) $(LIBS)
 

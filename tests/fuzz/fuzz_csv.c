@@ -9,85 +9,16 @@
  * reference does, ragged rows padded to the widest row so far): any
  * difference aborts.
  */
-#include "fuzz.h"
-
-#include <csv.h>
-
-/* ---- the reference: libcsv alone --------------------------------------- */
-
-/* Records encoded as: field count, then each field's length and bytes. */
-typedef struct ref {
-    fz_buf cur;  /* fields of the record being read, encoded */
-    size_t nf;   /* their number */
-    size_t width; /* the widest record so far */
-    fz_buf out;
-    size_t nrec;
-} ref;
-
-static void ref_field(void *p, size_t n, void *ud)
-{
-    ref *r = ud;
-    fz_put_len(&r->cur, n);
-    fz_put(&r->cur, p, n);
-    r->nf++;
-}
-
-static void ref_row(int c, void *ud)
-{
-    ref *r = ud;
-    (void)c;
-    if (r->nf > r->width)
-        r->width = r->nf;
-    fz_put_len(&r->out, r->width);
-    fz_put(&r->out, r->cur.p, r->cur.len);
-    for (size_t i = r->nf; i < r->width; i++)
-        fz_put_len(&r->out, 0);
-    r->cur.len = 0;
-    r->nf = 0;
-    r->nrec++;
-}
-
-static int no_space(unsigned char c)
-{
-    (void)c;
-    return 0;
-}
-
-static void reference(const uint8_t *s, size_t n, char delim, char quote,
-                      fz_buf *out, size_t *nrec)
-{
-    struct csv_parser p;
-    FZ_CHECK(csv_init(&p, 0) == 0, "csv_init");
-    csv_set_space_func(&p, no_space);
-    csv_set_delim(&p, (unsigned char)delim);
-    csv_set_quote(&p, (unsigned char)quote);
-    ref r;
-    memset(&r, 0, sizeof r);
-    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-        s += 3;
-        n -= 3;
-    }
-    csv_parse(&p, s, n, ref_field, ref_row, &r);
-    csv_fini(&p, ref_field, ref_row, &r);
-    csv_free(&p);
-    fz_buf_free(&r.cur);
-    *out = r.out;
-    *nrec = r.nrec;
-}
+#include "fuzz_libcsv.h"
 
 /* ---- the reader --------------------------------------------------------- */
 
 static void collect(void *ud, const rn_schema *s, const rn_record *r,
                     size_t i)
 {
-    fz_buf *b = ud;
     (void)s;
     (void)i;
-    fz_put_len(b, r->nfields);
-    for (size_t k = 0; k < r->nfields; k++) {
-        fz_put_len(b, r->fields[k].len);
-        fz_put(b, r->fields[k].ptr, r->fields[k].len);
-    }
+    fz_put_record(ud, r);
 }
 
 static const char delims[8] = {',', ';', '\t', '|', ' ', ':', 'a', '\0'};
@@ -141,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fz_buf want;
     size_t want_n;
-    reference(s, n, delim ? delim : ',', quote, &want, &want_n);
+    fz_libcsv_reference(s, n, delim ? delim : ',', quote, &want, &want_n);
     memset(&o, 0, sizeof o);
     o.no_header = 1;
     o.delimiter = delim;

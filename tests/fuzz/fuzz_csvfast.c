@@ -12,11 +12,10 @@
  * without a header are also compared with libcsv driven directly over the
  * whole input, as fuzz_csv does. Any difference aborts.
  */
-#include "fuzz.h"
+#include "fuzz_libcsv.h"
 
 #include "csv_scan.h"
 
-#include <csv.h>
 
 /* ---- a run, written down ------------------------------------------------- */
 
@@ -134,72 +133,20 @@ static void differs(const char *what, int path, const uint8_t *s, size_t n,
     abort();
 }
 
-/* ---- libcsv alone, as fuzz_csv has it ------------------------------------- */
-
-typedef struct ref {
-    fz_buf cur;
-    size_t nf, width;
-    fz_buf out;
-} ref;
-
-static void ref_field(void *p, size_t n, void *ud)
-{
-    ref *r = ud;
-    put_view(&r->cur, p, n);
-    r->nf++;
-}
-
-static void ref_row(int c, void *ud)
-{
-    ref *r = ud;
-    (void)c;
-    if (r->nf > r->width)
-        r->width = r->nf;
-    fz_put_len(&r->out, r->width);
-    fz_put(&r->out, r->cur.p, r->cur.len);
-    for (size_t i = r->nf; i < r->width; i++)
-        fz_put_len(&r->out, 0);
-    r->cur.len = 0;
-    r->nf = 0;
-}
-
-static int no_space(unsigned char c)
-{
-    (void)c;
-    return 0;
-}
-
-/* The fields of a run of rn__csv_new_path() as ref_row() writes them. */
+/* The fields of a run of rn__csv_new_path(), encoded as the reference. */
 static void fields_only(void *ud, const rn_schema *s, const rn_record *rec,
                         size_t i)
 {
-    fz_buf *b = ud;
     (void)s;
     (void)i;
-    fz_put_len(b, rec->nfields);
-    for (size_t k = 0; k < rec->nfields; k++)
-        put_view(b, rec->fields[k].ptr, rec->fields[k].len);
+    fz_put_record(ud, rec);
 }
 
 static void against_libcsv(const uint8_t *s, size_t n, const size_t *sizes,
                            char delim, char quote)
 {
-    struct csv_parser p;
-    FZ_CHECK(csv_init(&p, 0) == 0, "csv_init");
-    csv_set_space_func(&p, no_space);
-    csv_set_delim(&p, (unsigned char)delim);
-    csv_set_quote(&p, (unsigned char)quote);
-    ref r;
-    memset(&r, 0, sizeof r);
-    const uint8_t *body = s;
-    size_t blen = n;
-    if (blen >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
-        body += 3;
-        blen -= 3;
-    }
-    csv_parse(&p, body, blen, ref_field, ref_row, &r);
-    csv_fini(&p, ref_field, ref_row, &r);
-    csv_free(&p);
+    fz_buf want;
+    fz_libcsv_reference(s, n, delim, quote, &want, NULL);
 
     rn_csv_opts o;
     memset(&o, 0, sizeof o);
@@ -216,14 +163,13 @@ static void against_libcsv(const uint8_t *s, size_t n, const size_t *sizes,
     fz_buf got;
     memset(&got, 0, sizeof got);
     int rc = fz_drain(it, 0x5a, fields_only, &got);
-    if (rc != RN_DONE || !same(&got, &r.out)) {
+    if (rc != RN_DONE || !same(&got, &want)) {
         fprintf(stderr, "status %d (%s)\n", rc, rn_errmsg(it));
         differs("differs from libcsv", RN__CSV_AUTO, s, n, &o, sizes[0]);
     }
     rn_free(it);
     fz_buf_free(&got);
-    fz_buf_free(&r.cur);
-    fz_buf_free(&r.out);
+    fz_buf_free(&want);
 }
 
 /* ---- the target ------------------------------------------------------------ */
