@@ -160,6 +160,8 @@ struct rn_source {
     int status;               /* RN_OK, RN_DONE or sticky error */
     uint64_t raw_bytes;       /* bytes taken from the file or callback */
     rn_source *inner;         /* decoders: the source they decode, owned */
+    bool pushed;              /* a push source: rn_feed() fills it from the
+                                 reader's own thread */
     const volatile int *stop; /* nonzero *stop: end at the next block */
     void (*progress)(void *ud, uint64_t bytes); /* after each block */
     void *progress_ud;

@@ -642,15 +642,12 @@ static const rn__source_vt gz_vt = {gz_next, gz_close};
 
 /* RN_GZIP_THREAD_AUTO means no thread here: source.c settles AUTO for the
  * sources it builds, where it knows what the input is. Push sources never get
- * a thread, since rn_feed() fills them from the reader's thread; rn_feed() of
- * nothing is how a push source is told from the others without side effects
- * (it is RN_OK on a push source only). */
+ * a thread, since rn_feed() fills them from the reader's thread. */
 rn_source *rn__decode_new(rn_source *inner, const rn_source_opts *o)
 {
     if (!inner)
         return NULL;
-    bool want = o && o->gzip_thread == RN_GZIP_THREAD_ON &&
-                rn_feed(inner, NULL, 0) != RN_OK;
+    bool want = o && o->gzip_thread == RN_GZIP_THREAD_ON && !inner->pushed;
     gz_src *g = rn__source_new(&gz_vt, sizeof *g, inner->name, &inner->mem,
                                inner);
     if (!g)

@@ -86,6 +86,7 @@ rn_source *rn_source_push(const rn_source_opts *o)
                                   o ? o->allocator : NULL, NULL);
     if (!ps)
         return NULL;
+    ps->base.pushed = true;
     rn_source *s = &ps->base;
     /* The gzip decoder goes on top as for files (source.c, decoded()); it
      * passes RN_AGAIN up from any state and resumes where it stopped. */
