@@ -28,7 +28,7 @@ DEB_PKGS  = libcsv-dev zlib1g-dev libcmocka-dev libpcre2-dev pkg-config
 DEB_PROBE = /usr/include/csv.h /usr/include/zlib.h /usr/include/cmocka.h \
             /usr/include/pcre2.h
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
@@ -57,8 +57,8 @@ STATIC   := $(BUILD)/librunnel.a
 SHARED   := $(BUILD)/$(SONAME)
 TOOL     := tools/runnel
 
-.PHONY: all lib tools test unit cli check helgrind bench bench-deps demo fuzz install uninstall \
-        clean help deps
+.PHONY: all lib tools test unit cli layers check helgrind bench bench-deps demo fuzz install \
+        uninstall clean help deps
 
 ## all: build the library and the runnel command
 all: lib tools
@@ -69,17 +69,25 @@ lib: $(STATIC) $(SHARED) $(BUILD)/runnel.pc
 ## tools: build the command-line program at tools/runnel
 tools: $(TOOL)
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+# Every object records the headers it read (-MMD), so a header change
+# rebuilds exactly what includes it. Library files include the headers of
+# other layers as "layer/name.h", through -Ilib (lib/README.md).
+DEPFLAGS = -MMD -MP
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) lib/runnel.h
+$(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib -c $< -o $@
+	$(CC) $(WARN) $(DEFS) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilib -fPIC -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/unit/*.h) $(wildcard lib/*.h)
+$(BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib -Itests/unit -c $< -o $@
+	$(CC) $(WARN) $(DEFS) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilib -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilib -Itests/unit -c $< -o $@
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d) \
+         $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
 
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
@@ -110,14 +118,14 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) lib/runnel.h
 	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib -o $@ $< $(STATIC) $(LIBS) -lpthread
 
 # A fuzz target with the replay main: saved inputs run without libFuzzer.
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(STATIC)
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(wildcard lib/*/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ \
 	  tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(STATIC) $(LIBS)
 
 # The same targets under libFuzzer (make fuzz): the library is built once
 # with coverage instrumentation, each target links it with the fuzzer main.
-$(FUZZ_DIR)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(FUZZ_DIR)/lib/%.o: lib/%.c $(wildcard lib/*.h lib/*/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEFS) -Ilib -c $< -o $@
 
@@ -151,15 +159,19 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(DEB_PKGS); \
 	fi
 
+## layers: check that each lib/ file includes only its own layer and those below
+layers:
+	@sh tests/layers.sh lib tools
+
 ## test: install deps, build with -Werror, run unit and command-line tests
-test: deps
+test: deps layers
 	$(MAKE) CFLAGS="$(CFLAGS) -Werror" all $(UNIT_BIN) $(GEN_BIN) $(PE_BIN) $(EX_BIN) $(FUZZ_BIN)
 	@BUILD=$(BUILD) RUNNEL=$${RUNNEL:-$(TOOL)} sh tests/run.sh
 
 ## check: the whole test suite under AddressSanitizer and UBSan
 # In build/san, or in BUILD when one is given (make BUILD=build/mysan check).
 SAN := $(if $(filter build,$(BUILD)),build/san,$(BUILD))
-check: deps
+check: deps layers
 	$(MAKE) BUILD=$(SAN) TOOL=$(SAN)/runnel \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all $(subst $(BUILD)/,$(SAN)/,$(UNIT_BIN) $(GEN_BIN) $(PE_BIN) $(EX_BIN) $(FUZZ_BIN))
@@ -230,7 +242,7 @@ uninstall:
 
 ## clean: remove everything the build made
 clean:
-	rm -rf build $(TOOL)
+	rm -rf build $(BUILD) $(TOOL)
 
 ## help: list the targets
 help:

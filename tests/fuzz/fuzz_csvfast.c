@@ -14,7 +14,7 @@
  */
 #include "fuzz_libcsv.h"
 
-#include "csv_scan.h"
+#include "read/csv_scan.h"
 
 
 /* ---- a run, written down ------------------------------------------------- */

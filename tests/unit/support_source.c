@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "runnel_internal.h"
+#include "source/source_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "arena.h"
+#include "base/arena.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -15,7 +15,7 @@
 
 #include "support.h"
 
-#include "csv_scan.h"
+#include "read/csv_scan.h"
 
 #include <csv.h>
 #include <stdio.h>

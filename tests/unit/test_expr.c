@@ -14,8 +14,8 @@
 
 #include "support.h"
 
-#include "expr.h"
-#include "runnel_internal.h"
+#include "stage/expr.h"
+#include "base/runnel_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

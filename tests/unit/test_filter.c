@@ -15,7 +15,7 @@
 
 #include "support.h"
 
-#include "runnel_internal.h"
+#include "base/runnel_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

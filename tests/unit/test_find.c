@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "find.h"
+#include "base/find.h"
 
 #include <stdlib.h>
 #include <string.h>

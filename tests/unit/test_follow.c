@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "runnel_internal.h"
+#include "source/source_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -17,8 +17,8 @@
 
 #include "support.h"
 #include "support_stage.h"
-#include "runnel_internal.h"
-#include "regex_internal.h"
+#include "base/runnel_internal.h"
+#include "base/regex_internal.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "agg.h"
+#include "stage/agg.h"
 #include "support.h"
 
 #include <stdio.h>

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "runnel_internal.h"
+#include "source/source_internal.h"
 
 #include <sched.h>
 #include <stdio.h>

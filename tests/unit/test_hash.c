@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "hash.h"
+#include "base/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>

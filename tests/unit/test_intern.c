@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "intern.h"
+#include "base/intern.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "num.h"
+#include "base/num.h"
 
 #include <float.h>
 #include <inttypes.h>

@@ -14,7 +14,7 @@
 #include "support.h"
 #include "support_stage.h"
 
-#include "runnel_internal.h"
+#include "base/runnel_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
